@@ -1,0 +1,41 @@
+# ttl-kernels: `make run` (main job on the embedded default) and `make test` bootstrap .venv themselves.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# torch's OpenMP spin-wait makes 2-core machines crawl when anything else runs; sleep instead of spinning
+export OMP_WAIT_POLICY ?= PASSIVE
+export PYTHONUNBUFFERED := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: venv run test test-fast test-thorough compile-check bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@set -e; if [ ! -x $(PY) ]; then py=$$(tools/find_python.sh); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(PY) -m ttl_kernels
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not compile and not slow"
+
+test-thorough: $(STAMP)
+	TTL_HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q
+
+compile-check: $(STAMP)
+	$(PY) -m pytest -q -m compile
+
+bench: $(STAMP)
+	$(PY) bench/traffic.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis bench/results/*.json

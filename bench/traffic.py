@@ -1,0 +1,84 @@
+"""DRAM <-> L1 traffic of every kernel on the simulator, against the minimum.
+
+    python bench/traffic.py [--kernels silu_mul,residual_add] [--json bench/results/traffic.json]
+
+For each kernel at the shapes the models use (:func:`ttl_kernels.registry.KernelSpec.model_cases`) plus
+a shape that is not tile-aligned, the kernel runs once on the simulator with its copy trace on.  Bytes
+moved = tiles copied x bytes per tile of the tensor's dtype.  The minimum reads every input once and
+writes every output once (tile-padded storage).  Also printed: cores that moved data and the max/mean
+bytes per core.  Target: ratio <= 1.05.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from ttl_kernels import host, runtime
+from ttl_kernels.registry import kernels
+from ttl_kernels.testing import pcc
+from ttl_kernels.trace import trace_traffic
+
+EXTRA_CASES = {"silu_mul": [dict(rows=37, cols=1000, dtype="bf16")], "residual_add": [dict(rows=37, cols=1000, dtype="fp32")]}
+
+
+def outputs(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def measure(spec, params: dict) -> dict:
+    args = spec.make_args(seed=0, **params)
+    tts = [host.to_device(a) for a in args]
+    t0 = time.perf_counter()
+    with trace_traffic() as t:
+        out = outputs(spec.fn(*tts))
+    wall = time.perf_counter() - t0
+    minimum = sum(x.nbytes for x in tts) + sum(o.nbytes for o in out)
+    ref = outputs(spec.reference(*[host.to_torch(x) for x in tts]))
+    return {
+        "kernel": spec.name,
+        "params": params,
+        "bytes": t.total_bytes,
+        "min_bytes": minimum,
+        "ratio": round(t.total_bytes / minimum, 4),
+        "cores": t.cores,
+        "balance": round(t.balance(), 3),
+        "pcc": round(min(pcc(host.to_torch(o), r) for o, r in zip(out, ref)), 6),
+        "sim_wall_s": round(wall, 3),
+        "traffic": t.as_dict(),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernels", default="", help="comma-separated subset (default: all)")
+    ap.add_argument("--json", default="bench/results/traffic.json")
+    a = ap.parse_args(argv)
+    wanted = [k for k in a.kernels.split(",") if k] or list(kernels())
+    rows = []
+    b = runtime.backend()
+    print(f"# bench/traffic.py on {platform.node()} ({platform.processor() or platform.machine()}), backend {b.name}, grid {b.grid[0]}x{b.grid[1]}")
+    print(f"{'kernel':<14} {'params':<34} {'bytes':>11} {'minimum':>11} {'ratio':>6} {'cores':>5} {'max/mean':>8} {'pcc':>9} {'sim s':>6}")
+    for name in wanted:
+        spec = kernels()[name]
+        for params in spec.model_cases() + EXTRA_CASES.get(name, []):
+            r = measure(spec, params)
+            rows.append(r)
+            p = ",".join(f"{k}={v}" for k, v in params.items())
+            print(f"{name:<14} {p:<34} {r['bytes']:>11,} {r['min_bytes']:>11,} {r['ratio']:>6.3f} {r['cores']:>5} {r['balance']:>8.2f} {r['pcc']:>9.6f} {r['sim_wall_s']:>6.2f}")
+    worst = max(r["ratio"] for r in rows)
+    print(f"worst traffic ratio: {worst:.3f} (target <= 1.05)")
+    out = Path(a.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "machine": platform.node(), "backend": b.name,
+                               "grid": list(b.grid), "results": rows}, indent=1))
+    print(f"wrote {out}")
+    return 0 if worst <= 1.05 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

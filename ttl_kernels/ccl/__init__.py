@@ -1,0 +1,1 @@
+"""ccl kernels (see README)."""

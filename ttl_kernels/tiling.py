@@ -1,0 +1,108 @@
+"""How a kernel spreads a tiled 2-D tensor over the core grid.
+
+A tensor of ``rows_t x cols_t`` tiles is cut into blocks of ``br x bc`` tiles (the unit a dataflow buffer
+holds).  Blocks are numbered row-major and dealt round-robin over the *flattened* grid: core
+``k = y * GX + x`` processes blocks ``k, k + NC, k + 2 NC, ...`` (NC = GX * GY).  Using the flattened
+id matters: a split that reads only one grid coordinate makes every row of cores repeat the same work.
+
+Blocks are as large as the L1 budget allows (fewer, larger blocks move the same bytes with fewer DFB
+round trips, and the simulator's cost grows with the number of block operations), but are split further
+until every core has work when the tensor is large enough to give it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .host import TILE_BYTES
+
+# Bytes of dataflow-buffer space a kernel may plan for per core.  Wormhole has 1464 KiB of L1 per core
+# and the simulator warns above 1336 KiB; half of that leaves room for the runtime and other buffers.
+L1_BUDGET = 640 * 1024
+
+
+def _divisors_desc(n: int) -> list[int]:
+    return [d for d in range(n, 0, -1) if n % d == 0]
+
+
+@dataclass(frozen=True)
+class BlockSplit:
+    rows_t: int
+    cols_t: int
+    br: int
+    bc: int
+    gx: int
+    gy: int
+
+    @property
+    def nbr(self) -> int:
+        return self.rows_t // self.br
+
+    @property
+    def nbc(self) -> int:
+        return self.cols_t // self.bc
+
+    @property
+    def n_blocks(self) -> int:
+        return self.nbr * self.nbc
+
+    @property
+    def n_cores(self) -> int:
+        return self.gx * self.gy
+
+    @property
+    def blocks_per_core(self) -> int:
+        """Loop trip count every core runs (cores past the last block skip the tail iterations)."""
+        return -(-self.n_blocks // self.n_cores)
+
+    @property
+    def cores_used(self) -> int:
+        return min(self.n_blocks, self.n_cores)
+
+    def blocks_of_core(self, k: int) -> list[int]:
+        return list(range(k, self.n_blocks, self.n_cores))
+
+    def load_balance(self) -> float:
+        """max / mean tiles per used core (1.0 is perfect)."""
+        counts = [len(self.blocks_of_core(k)) for k in range(self.cores_used)]
+        return max(counts) / (sum(counts) / len(counts))
+
+
+def split_blocks(
+    rows_t: int,
+    cols_t: int,
+    grid: tuple[int, int],
+    *,
+    dtype: str,
+    n_buffers: int,
+    slots: int = 2,
+    max_block_tiles: int = 32,
+    max_bc: int = 8,
+) -> BlockSplit:
+    """Choose a block shape for a tensor of ``rows_t x cols_t`` tiles on a ``grid``.
+
+    ``n_buffers`` dataflow buffers of ``slots`` blocks each must fit the L1 budget.  The block width is at
+    most ``max_bc`` tiles (one DST sub-block row of work the compiler unrolls), the block at most
+    ``max_block_tiles`` tiles; both dims divide the tensor exactly so no block is ragged.
+    """
+    if rows_t <= 0 or cols_t <= 0:
+        raise ValueError(f"tensor must have at least one tile in each dim; got {rows_t}x{cols_t} tiles")
+    gx, gy = grid
+    per_block_cap = L1_BUDGET // (n_buffers * slots * TILE_BYTES[dtype])
+    cap = max(1, min(max_block_tiles, per_block_cap))
+    n_cores = gx * gy
+    best = None
+    for bc in _divisors_desc(cols_t):
+        if bc > max_bc or bc > cap:
+            continue
+        for br in _divisors_desc(rows_t):
+            if br * bc > cap:
+                continue
+            n_blocks = (rows_t // br) * (cols_t // bc)
+            # prefer: every core busy (when possible), then the largest block, then wide blocks
+            busy = min(n_blocks, n_cores)
+            key = (busy, br * bc, bc)
+            if best is None or key > best[0]:
+                best = (key, br, bc)
+    _, br, bc = best
+    return BlockSplit(rows_t, cols_t, br, bc, gx, gy)
