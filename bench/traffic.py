@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 from ttl_kernels import host, runtime
 from ttl_kernels.registry import kernels
 from ttl_kernels.testing import pcc
@@ -32,13 +34,14 @@ def outputs(out) -> list:
 
 def measure(spec, params: dict) -> dict:
     args = spec.make_args(seed=0, **params)
-    tts = [host.to_device(a) for a in args]
+    dev = [host.to_device(a) if isinstance(a, torch.Tensor) and a.dim() == 2 else a for a in args]
+    tts = [x for x in dev if isinstance(x, host.TileTensor)]
     t0 = time.perf_counter()
     with trace_traffic() as t:
-        out = outputs(spec.fn(*tts))
+        out = outputs(spec.call(dev, params))
     wall = time.perf_counter() - t0
     minimum = sum(x.nbytes for x in tts) + sum(o.nbytes for o in out)
-    ref = outputs(spec.reference(*[host.to_torch(x) for x in tts]))
+    ref = outputs(spec.call([host.to_torch(x) if isinstance(x, host.TileTensor) else x for x in dev], params, reference=True))
     return {
         "kernel": spec.name,
         "params": params,

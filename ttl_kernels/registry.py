@@ -1,7 +1,8 @@
 """Every kernel the package ships, with what the compile checks and benchmarks need to know about it.
 
 A :class:`KernelSpec` names the kernel's public function, its torch reference, how to build its arguments for a parameter
-set (``make_args(seed=None, **params)``: zeros when ``seed`` is None, random values otherwise), the
+set (``make_args(seed=None, **params)``: zeros when ``seed`` is None, random values otherwise; non-tensor
+options come from ``kwargs(**params)``), the
 tt-metal compute calls its generated C++ must contain (regular expressions), and the parameter sets the
 project's models use (:mod:`ttl_kernels.shapes`).
 """
@@ -14,7 +15,7 @@ from typing import Callable
 import torch
 
 from .runtime import TORCH_BF16
-from .shapes import DECODE_ROWS, MODEL_SHAPES
+from .shapes import MODEL_SHAPES
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,16 @@ class KernelSpec:
     make_args: Callable[..., tuple]
     ops: tuple[str, ...]
     model_cases: Callable[[], list[dict]]
+    # non-tensor keyword arguments of the kernel (eps, positions, ...) for a parameter set
+    kwargs: Callable[..., dict] = lambda **params: {}
+
+    def call(self, args, params: dict, reference: bool = False):
+        """Run the kernel (or its reference) on ``args`` with the keyword arguments ``params`` imply."""
+        return (self.reference if reference else self.fn)(*args, **self.kwargs(**params))
 
     def compile_run(self, **params) -> None:
         """Call the kernel on zero inputs (under the compile backend this lowers it without running it)."""
-        self.fn(*self.make_args(**params))
+        self.call(self.make_args(**params), params)
 
 
 def torch_dtype(dtype: str) -> torch.dtype:
@@ -41,28 +48,29 @@ def random_or_zeros(shape: tuple[int, ...], dtype: str, gen: torch.Generator | N
     return (torch.randn(shape, generator=gen) * scale).to(torch_dtype(dtype))
 
 
-def _eltwise_args(rows: int, cols: int, dtype: str = "bf16", seed: int | None = None) -> tuple:
-    gen = None if seed is None else torch.Generator().manual_seed(seed)
-    return random_or_zeros((rows, cols), dtype, gen), random_or_zeros((rows, cols), dtype, gen)
+def generator(seed: int | None) -> torch.Generator | None:
+    return None if seed is None else torch.Generator().manual_seed(seed)
 
 
-def _widths(dim: str) -> Callable[[], list[dict]]:
-    def cases() -> list[dict]:
-        return [dict(rows=DECODE_ROWS, cols=w, dtype="bf16") for w in sorted({m[dim] for m in MODEL_SHAPES.values()})]
+def model_dims(dim: str) -> list[int]:
+    """Distinct values of one dimension (e.g. ``"hidden"``) over the models in :mod:`ttl_kernels.shapes`."""
+    return sorted({m[dim] for m in MODEL_SHAPES.values()})
 
-    return cases
+
+# Kernel families register themselves: each package lists its kernels in ``KERNEL_SPECS``.
+FAMILIES = ("ttl_kernels.eltwise", "ttl_kernels.norm", "ttl_kernels.rope", "ttl_kernels.attention", "ttl_kernels.ccl")
 
 
 def _build() -> dict[str, KernelSpec]:
-    from reference import eltwise as ref
+    import importlib
 
-    from .eltwise import residual_add, silu_mul
-
-    specs = [
-        KernelSpec("silu_mul", silu_mul, ref.silu_mul, _eltwise_args, ("silu_tile", "mul_(binary_tile|tiles)"), _widths("intermediate")),
-        KernelSpec("residual_add", residual_add, ref.residual_add, _eltwise_args, ("add_(binary_tile|tiles)",), _widths("hidden")),
-    ]
-    return {s.name: s for s in specs}
+    specs: dict[str, KernelSpec] = {}
+    for fam in FAMILIES:
+        for spec in getattr(importlib.import_module(fam), "KERNEL_SPECS", ()):
+            if spec.name in specs:
+                raise RuntimeError(f"kernel {spec.name!r} registered twice")
+            specs[spec.name] = spec
+    return specs
 
 
 _KERNELS: dict[str, KernelSpec] | None = None
