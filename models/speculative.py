@@ -1,0 +1,238 @@
+"""Speculative decoding: one loop for every draft kind and every backend.
+
+A draft proposes k tokens; the target scores the last verified token plus the k proposals in ONE forward
+over its KV cache; rejection sampling (:func:`models.sampling.verify`) accepts a prefix and produces one
+more token (the correction or the bonus); the target cache is cropped to the verified length.  At
+temperature 0 the output equals plain greedy decoding of the target token for token; at T > 0 the emitted
+tokens follow the target's (temperature / top-k / top-p processed) distribution.
+
+Targets implement a tiny interface (:class:`TorchTarget` wraps the reference model; the kernel-built models
+in ``models/llama.py`` / ``models/qwen3.py`` provide the same one), so the loop is the same on the
+``torch``, ``sim`` and ``device`` backends:
+
+    target.new_cache(max_len) -> cache with .crop(n) and .lengths
+    target.forward(ids: list[int], cache, taps) -> (logits [T, V] fp32, taps [T, n_taps * H] or None)
+    target.embed(ids [T]) -> [T, H];  target.lm_head(h [..., H]) -> logits
+
+Drafts: :class:`AutoregressiveDraft` (a layer-skip self-draft built by :func:`layer_skip`, or a separate
+small model with the same tokenizer) and :class:`DFlashRunner` (block draft, :mod:`models.dflash`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from reference.decoder import Decoder, KVCache
+
+from .dflash import MAX_BLOCK, DFlashDraft
+from .sampling import SamplingParams, probs, sample, verify
+
+# ------------------------------------------------------------------------------------------------- target
+
+
+class TorchTarget:
+    """The reference model (plain torch) behind the target interface."""
+
+    backend = "torch"
+
+    def __init__(self, model: Decoder):
+        self.model = model
+        self.config = model.config
+
+    def new_cache(self, max_len: int) -> KVCache:
+        return KVCache.empty(self.config, 1, max_len, self.model.dtype)
+
+    def forward(self, ids: list[int], cache: KVCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
+        out = self.model(torch.tensor([ids]), cache, taps)
+        return out.logits[0], (torch.cat(out.hidden_taps, -1)[0] if taps else None)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.model.embed(ids)
+
+    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
+        return self.model.lm_head(h.to(self.model.dtype)).float()
+
+
+# ------------------------------------------------------------------------------------------------- drafts
+
+
+def layer_skip(target: Decoder, n_layers: int) -> Decoder:
+    """The target's first ``n_layers`` layers + its final norm + its LM head, sharing the target's weights
+    (no copies): tt_transformers' ``draft_layers`` self-draft."""
+    if not 1 <= n_layers < target.config.num_layers:
+        raise ValueError(f"n_layers: expected 1..{target.config.num_layers - 1} (fewer than the target's layers); got {n_layers}")
+    body = copy.copy(target.model)
+    body._modules = dict(target.model._modules)
+    body._modules["layers"] = nn.ModuleList(list(target.model.layers)[:n_layers])
+    draft = copy.copy(target)
+    draft._modules = dict(target._modules)
+    draft._modules["model"] = body
+    draft.config = dataclasses.replace(target.config, num_layers=n_layers)
+    return draft
+
+
+def check_vocab(draft_vocab: int, target_vocab: int, draft_tokenizer=None, target_tokenizer=None) -> None:
+    if draft_vocab != target_vocab:
+        raise ValueError(f"draft vocab_size {draft_vocab} does not match the target's {target_vocab}: they must share a tokenizer")
+    if draft_tokenizer is not None and target_tokenizer is not None and draft_tokenizer.get_vocab() != target_tokenizer.get_vocab():
+        raise ValueError("draft tokenizer differs from the target's (different vocabularies): speculation needs one tokenizer")
+
+
+class AutoregressiveDraft:
+    """A draft that proposes k tokens one at a time with its own KV cache (layer-skip or a small model)."""
+
+    taps: tuple[int, ...] = ()
+
+    def __init__(self, model: Decoder, k: int, name: str, target_vocab: int | None = None):
+        if not 1 <= k <= MAX_BLOCK:
+            raise ValueError(f"k: expected 1..{MAX_BLOCK} draft tokens per step; got {k}")
+        if target_vocab is not None:
+            check_vocab(model.config.vocab_size, target_vocab)
+        self.model, self.k, self.name = model, k, name
+
+    def start(self, prompt: list[int], prefill_taps, max_len: int) -> None:
+        self.cache = KVCache.empty(self.model.config, 1, max_len, self.model.dtype)
+
+    def propose(self, tokens: list[int], params: SamplingParams, gen) -> tuple[list[int], torch.Tensor | None]:
+        fed = int(self.cache.lengths[0])
+        logits = self.model(torch.tensor([tokens[fed:]]), self.cache, last_only=True).logits[0, -1]
+        out, qs = [], []
+        for i in range(self.k):
+            q = probs(logits[None], params)[0]
+            x = sample(q, gen)
+            out.append(x)
+            qs.append(q)
+            if i + 1 < self.k:
+                logits = self.model(torch.tensor([[x]]), self.cache).logits[0, -1]
+        return out, (None if params.greedy else torch.stack(qs))
+
+    def accepted(self, n_tokens: int, n_accepted: int, verify_taps) -> None:
+        # the cache holds the verified tokens and proposals 1..k-1; keep what was accepted
+        self.cache.crop(n_tokens + min(n_accepted, self.k - 1))
+
+
+class DFlashRunner:
+    """Drives a :class:`~models.dflash.DFlashDraft` against a target: one draft forward per step."""
+
+    def __init__(self, draft: DFlashDraft, target, block_size: int | None = None, name: str = "dflash"):
+        c = draft.config
+        tc = target.config
+        b = block_size or c.block_size
+        if not 2 <= b <= MAX_BLOCK:
+            raise ValueError(f"block_size: expected 2..{MAX_BLOCK}; got {b}")
+        if c.hidden_size != tc.hidden_size:
+            raise ValueError(f"draft hidden_size {c.hidden_size} does not match the target's {tc.hidden_size}")
+        bad = [i for i in c.target_layer_ids if not 0 <= i < tc.num_layers]
+        if bad:
+            raise ValueError(f"dflash_config.target_layer_ids {bad} are outside the target's layers 0..{tc.num_layers - 1}")
+        if not 0 <= c.mask_token_id < tc.vocab_size:
+            raise ValueError(f"dflash_config.mask_token_id {c.mask_token_id} is not a token of the target (vocab {tc.vocab_size})")
+        if c.vocab_size and c.vocab_size != tc.vocab_size:
+            raise ValueError(f"draft vocab_size {c.vocab_size} does not match the target's {tc.vocab_size}")
+        self.draft, self.target, self.k, self.name = draft, target, b - 1, name
+        self.taps = tuple(c.target_layer_ids)
+
+    def start(self, prompt: list[int], prefill_taps: torch.Tensor, max_len: int) -> None:
+        self.cache = self.draft.new_cache(max_len)
+        self.pending = prefill_taps  # target layer outputs of verified tokens the draft has not seen yet
+
+    def propose(self, tokens: list[int], params: SamplingParams, gen) -> tuple[list[int], torch.Tensor | None]:
+        block = torch.tensor([tokens[-1]] + [self.draft.config.mask_token_id] * self.k)
+        h = self.draft(self.target.embed(block)[None], self.pending[None], self.cache)
+        logits = self.target.lm_head(h[0, 1:])
+        q = probs(logits, params)
+        return [sample(qi, gen) for qi in q], (None if params.greedy else q)
+
+    def accepted(self, n_tokens: int, n_accepted: int, verify_taps: torch.Tensor) -> None:
+        self.pending = verify_taps[: n_accepted + 1]  # the anchor and the accepted proposals
+
+
+# ----------------------------------------------------------------------------------------------- the loop
+
+
+@dataclass
+class Generation:
+    tokens: list[int]  # generated tokens only (not the prompt)
+    seconds: float
+    verify_steps: int = 0
+    proposed: int = 0
+    accepted: int = 0
+    histogram: list[int] = field(default_factory=list)  # histogram[n] = steps that accepted n proposals
+    accepted_at: list[int] = field(default_factory=list)  # accepted_at[i] = steps whose proposal i was accepted
+
+    @property
+    def tau(self) -> float:
+        """Mean tokens emitted per target verify step, bonus included (vLLM's acceptance length)."""
+        return (self.accepted + self.verify_steps) / self.verify_steps if self.verify_steps else 1.0
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.proposed if self.proposed else 0.0
+
+    def per_position(self) -> list[float]:
+        return [a / self.verify_steps for a in self.accepted_at] if self.verify_steps else []
+
+
+def _finish(tokens: list[int], n_prompt: int, max_new_tokens: int, stop: set[int]) -> list[int]:
+    new = tokens[n_prompt:][:max_new_tokens]
+    for i, t in enumerate(new):
+        if t in stop:
+            return new[: i + 1]
+    return new
+
+
+@torch.inference_mode()
+def speculative_generate(target, draft, prompt: list[int], max_new_tokens: int, params: SamplingParams = SamplingParams(),
+                         stop_tokens=(), seed: int = 0) -> Generation:
+    """Generate with ``draft`` proposing and ``target`` verifying (see the module docstring)."""
+    if not prompt:
+        raise ValueError("prompt: expected at least one token")
+    gen = torch.Generator().manual_seed(seed)
+    stop = set(int(t) for t in stop_tokens)
+    k = draft.k
+    t0 = time.perf_counter()
+    cache = target.new_cache(len(prompt) + max_new_tokens + k + 2)
+    logits, taps = target.forward(list(prompt), cache, draft.taps)
+    tokens = list(prompt) + [sample(probs(logits[-1:], params)[0], gen)]
+    draft.start(list(prompt), taps, cache.max_seq_len)
+    g = Generation([], 0.0, histogram=[0] * (k + 1), accepted_at=[0] * k)
+    while len(tokens) - len(prompt) < max_new_tokens and tokens[-1] not in stop:
+        proposal, q = draft.propose(tokens, params, gen)
+        logits, vtaps = target.forward([tokens[-1]] + proposal, cache, draft.taps)
+        n, nxt = verify(proposal, probs(logits, params), q, gen)
+        cache.crop(len(tokens) + n)  # keep the anchor and the accepted proposals
+        draft.accepted(len(tokens), n, vtaps)
+        tokens += proposal[:n] + [nxt]
+        g.verify_steps += 1
+        g.proposed += k
+        g.accepted += n
+        g.histogram[n] += 1
+        for i in range(n):
+            g.accepted_at[i] += 1
+    g.tokens = _finish(tokens, len(prompt), max_new_tokens, stop)
+    g.seconds = time.perf_counter() - t0
+    return g
+
+
+@torch.inference_mode()
+def plain_generate(target, prompt: list[int], max_new_tokens: int, params: SamplingParams = SamplingParams(),
+                   stop_tokens=(), seed: int = 0) -> Generation:
+    """Plain decoding of the target, one token per forward (the baseline speculation must equal)."""
+    if not prompt:
+        raise ValueError("prompt: expected at least one token")
+    gen = torch.Generator().manual_seed(seed)
+    stop = set(int(t) for t in stop_tokens)
+    t0 = time.perf_counter()
+    cache = target.new_cache(len(prompt) + max_new_tokens + 1)
+    logits, _ = target.forward(list(prompt), cache)
+    tokens = list(prompt) + [sample(probs(logits[-1:], params)[0], gen)]
+    while len(tokens) - len(prompt) < max_new_tokens and tokens[-1] not in stop:
+        logits, _ = target.forward([tokens[-1]], cache)
+        tokens.append(sample(probs(logits[-1:], params)[0], gen))
+    return Generation(_finish(tokens, len(prompt), max_new_tokens, stop), time.perf_counter() - t0)

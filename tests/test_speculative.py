@@ -1,0 +1,206 @@
+"""Speculative decoding: lossless at T=0 for every draft kind, distribution-preserving at T>0, DFlash
+draft equal to an independent implementation of the published architecture, and bad input."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+
+from models.dflash import DFlashConfig, DFlashDraft
+from models.sampling import SamplingParams, probs, verify
+from models.speculative import AutoregressiveDraft, DFlashRunner, TorchTarget, layer_skip, plain_generate, speculative_generate
+from reference.decoder import Decoder, DecoderConfig, greedy_generate
+
+V = 96
+
+
+def tiny(arch="qwen3", layers=4, vocab=V, seed=0, scale=0.3) -> Decoder:
+    cfg = DecoderConfig(arch=arch, vocab_size=vocab, hidden_size=64, intermediate_size=128, num_layers=layers,
+                        num_heads=4, num_kv_heads=2, head_dim=16, qk_norm=arch == "qwen3", tie_word_embeddings=True,
+                        rope_theta=1e6)
+    torch.manual_seed(seed)
+    m = Decoder(cfg).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, scale)
+    return m
+
+
+def tiny_dflash(target: Decoder, block=8, seed=1, taps=(0, 2, 3)) -> DFlashDraft:
+    c = target.config
+    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=2, num_heads=4,
+                       num_kv_heads=2, head_dim=16, block_size=block, mask_token_id=1, target_layer_ids=list(taps),
+                       num_target_layers=c.num_layers, vocab_size=c.vocab_size, rope_theta=1e6)
+    torch.manual_seed(seed)
+    d = DFlashDraft(cfg).eval()
+    with torch.no_grad():
+        for p in d.parameters():
+            p.normal_(0, 0.3)
+    return d
+
+
+@pytest.fixture(scope="module")
+def target():
+    return tiny()
+
+
+def prompts(n=20, seed=0):
+    rng = random.Random(seed)
+    return [[rng.randrange(3, V) for _ in range(rng.randrange(1, 40))] for _ in range(n)]
+
+
+def drafts(m: Decoder):
+    t = TorchTarget(m)
+    return {
+        "layer-skip(2)": AutoregressiveDraft(layer_skip(m, 2), 4, "layer-skip"),
+        "small model": AutoregressiveDraft(tiny(layers=1, seed=7), 3, "small"),
+        "self (perfect draft)": AutoregressiveDraft(m, 5, "self"),
+        "dflash b8": DFlashRunner(tiny_dflash(m), t),
+        "dflash b3": DFlashRunner(tiny_dflash(m, block=3, taps=(1,)), t),
+    }
+
+
+def test_lossless_greedy_every_draft_kind(target):
+    """T = 0: speculative output == plain greedy (the reference's own greedy loop) on 20 prompts x 5 drafts."""
+    t = TorchTarget(target)
+    for name, d in drafts(target).items():
+        for p in prompts():
+            want = greedy_generate(target, torch.tensor([p]), 24)[0, len(p):].tolist()
+            got = speculative_generate(t, d, p, 24)
+            assert got.tokens == want, (name, p)
+            assert 1.0 <= got.tau <= d.k + 1
+    perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts()[0], 24)
+    assert perfect.tau == 6.0 and perfect.acceptance_rate == 1.0  # a draft identical to the target accepts everything
+
+
+def test_plain_generate_matches_reference_greedy(target):
+    for p in prompts(5):
+        assert plain_generate(TorchTarget(target), p, 20).tokens == greedy_generate(target, torch.tensor([p]), 20)[0, len(p):].tolist()
+
+
+def test_stop_tokens_and_max_new_tokens(target):
+    t = TorchTarget(target)
+    p = prompts(1)[0]
+    full = plain_generate(t, p, 30).tokens
+    stop = full[10]
+    for d in drafts(target).values():
+        g = speculative_generate(t, d, p, 30, stop_tokens=[stop])
+        assert g.tokens == full[: full.index(stop) + 1]
+        assert len(speculative_generate(t, d, p, 7).tokens) == 7
+
+
+@torch.no_grad()
+def _exact_marginals(m: Decoder, prompt: list[int], params: SamplingParams, n_pos: int) -> list[torch.Tensor]:
+    """Exact distribution of the generated tokens at positions 0..n_pos-1 under plain sampling."""
+    out = []
+    dist = {(): 1.0}
+    for _ in range(n_pos):
+        nxt: dict = {}
+        marg = torch.zeros(V, dtype=torch.float64)
+        for prefix, w in dist.items():
+            logits = m(torch.tensor([prompt + list(prefix)])).logits[0, -1]
+            p = probs(logits[None], params)[0]
+            marg += w * p
+            for tok in torch.nonzero(p > 1e-4).flatten().tolist():
+                nxt[prefix + (tok,)] = w * float(p[tok])
+        out.append(marg)
+        dist = nxt
+    return out
+
+
+@pytest.mark.parametrize("params", [SamplingParams(1.0, top_k=4), SamplingParams(0.8, top_p=0.7)])
+def test_distribution_preserved_chi_square(params):
+    """T > 0 with a deliberately poor draft: the emitted tokens at speculative positions follow the target."""
+    m = tiny(scale=0.6, seed=3)
+    poor = AutoregressiveDraft(tiny(layers=1, seed=11, scale=0.6), 2, "poor")
+    t = TorchTarget(m)
+    prompt = [5, 17, 42]
+    exact = _exact_marginals(m, prompt, params, 3)
+    n = 1500
+    counts = [torch.zeros(V) for _ in range(3)]
+    acc = 0
+    for s in range(n):
+        g = speculative_generate(t, poor, prompt, 3, params, seed=s)
+        acc += g.accepted
+        for i in range(3):
+            counts[i][g.tokens[i]] += 1
+    assert 0 < acc < 2 * n * 2  # the draft is poor but not useless: both paths of the rejection rule run
+    for i in (1, 2):  # position 0 comes from the prefill; 1 and 2 are decided by speculation
+        e = exact[i] * n
+        keep = e >= 5
+        other_e, other_c = e[~keep].sum(), counts[i][~keep].sum()
+        chi2 = float((((counts[i][keep] - e[keep]) ** 2) / e[keep]).sum())
+        dof = int(keep.sum()) - 1
+        if other_e >= 5:
+            chi2 += float((other_c - other_e) ** 2 / other_e)
+            dof += 1
+        # p-value from the chi-square survival function (Wilson-Hilferty approximation), fixed seeds
+        z = ((chi2 / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / math.sqrt(2 / (9 * dof))
+        p_value = 0.5 * math.erfc(z / math.sqrt(2))
+        assert p_value > 0.001, (i, chi2, dof, p_value)
+
+
+def test_verify_rule_greedy_and_residual():
+    p = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    assert verify([1, 0], p, None, None) == (2, 2)   # both proposals are the argmax: bonus from p[2]
+    assert verify([1, 2], p, None, None) == (1, 0)   # second rejected: the correction is the argmax
+    # T>0: q puts all mass on a token p never picks -> always rejected, resampled from p
+    pp = torch.tensor([[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]], dtype=torch.float64)
+    qq = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    assert all(verify([2], pp, qq, g)[0] == 0 for _ in range(50))
+
+
+def test_probs_top_k_top_p():
+    logits = torch.tensor([[3.0, 2.0, 1.0, 0.0]])
+    assert torch.count_nonzero(probs(logits, SamplingParams(1.0, top_k=2))) == 2
+    p = probs(logits, SamplingParams(1.0, top_p=0.5))
+    assert torch.count_nonzero(p) == 1 and p[0, 0] == 1.0  # the top token alone already covers 0.5 (0.64)
+    assert torch.equal(probs(logits, SamplingParams()), torch.tensor([[1.0, 0, 0, 0]], dtype=torch.float64))
+    with pytest.raises(ValueError, match="temperature"):
+        SamplingParams(-1.0)
+    with pytest.raises(ValueError, match="top_p"):
+        SamplingParams(1.0, top_p=0.0)
+
+
+def test_bad_input(target):
+    t = TorchTarget(target)
+    with pytest.raises(ValueError, match="vocab_size"):
+        AutoregressiveDraft(tiny(vocab=V + 1), 3, "x", target_vocab=V)
+    with pytest.raises(ValueError, match="block_size"):
+        DFlashRunner(tiny_dflash(target), t, block_size=1)
+    with pytest.raises(ValueError, match="block_size"):
+        DFlashRunner(tiny_dflash(target), t, block_size=65)
+    with pytest.raises(ValueError, match="target_layer_ids"):
+        DFlashRunner(tiny_dflash(target, taps=(0, 4)), t)
+    with pytest.raises(ValueError, match="mask_token_id"):
+        d = tiny_dflash(target)
+        d.config.mask_token_id = V + 5
+        DFlashRunner(d, t)
+    wide = tiny_dflash(target)
+    wide.config.hidden_size = 128
+    with pytest.raises(ValueError, match="hidden_size"):
+        DFlashRunner(wide, t)
+    with pytest.raises(ValueError, match="mask_token_id"):
+        DFlashConfig.from_hf({**tiny_dflash(target).config.to_hf(), "dflash_config": {"target_layer_ids": [1]}})
+    with pytest.raises(ValueError, match="n_layers"):
+        layer_skip(target, 4)
+
+
+class _Tok:
+    def __init__(self, vocab):
+        self._v = vocab
+
+    def get_vocab(self):
+        return self._v
+
+
+def test_tokenizer_mismatch_is_rejected():
+    from models.speculative import check_vocab
+
+    with pytest.raises(ValueError, match="tokenizer"):
+        check_vocab(V, V, _Tok({"a": 0}), _Tok({"b": 0}))
+    check_vocab(V, V, _Tok({"a": 0}), _Tok({"a": 0}))
