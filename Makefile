@@ -9,7 +9,7 @@ export PYTHONUNBUFFERED := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv run test test-fast test-thorough compile-check bench lint clean
+.PHONY: venv run kernels test test-fast test-thorough compile-check bench lint clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
+	$(PY) models/qwen3_dflash.py
+
+kernels: $(STAMP)
 	$(PY) -m ttl_kernels
 
 test: $(STAMP)
