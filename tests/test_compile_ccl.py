@@ -1,0 +1,27 @@
+"""Compile-only: the TT-Lang part of the two-device exchange (the priority select each device runs after
+ttnn's all_gather) lowers for n150 and p150 at the models' residual shapes (and odd ones), lints clean and
+contains the ops it is meant to use (sign, relu, multiply, add).  The mock targets are single chips, so
+this is one device's program at the per-device shapes; all_gather is ttnn's own op (not compiled here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ttl_kernels.compile import compile_cases, format_case
+from ttl_kernels.registry import get_kernel
+
+EXTRA = [dict(rows=32, cols=32, dtype="bf16"), dict(rows=64, cols=96, dtype="fp32"), dict(rows=96, cols=1000, dtype="bf16")]
+
+
+@pytest.mark.compile
+@pytest.mark.parametrize("arch", ["n150", "p150"])
+def test_compile_ccl(arch):
+    spec = get_kernel("mesh_select")
+    cases = [format_case("mesh_select", p) for p in spec.model_cases() + EXTRA]
+    results = compile_cases(cases, arch)
+    for r in results:
+        print(r.line())
+    bad = [r.line() for r in results if not r.clean]
+    assert not bad, "\n".join(bad)
+    assert len(results) == len(cases)
+    assert all(len(r.files) == 3 for r in results)  # reader, compute, writer
