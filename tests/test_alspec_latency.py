@@ -1,0 +1,150 @@
+"""The ALSpec latency model: timeline algebra, monotonicity, a hand-computed case, measured-traffic input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from models import alspec_latency as lat
+from models.alspec_latency import Dtypes, Hardware, ModelShape
+
+LLAMA = lat.MODELS["llama-3.1-8b"]
+N300 = lat.HARDWARE["n300"]
+
+# A machine with round numbers and no fixed overheads, and a one-layer toy model, for the hand computation.
+TOY_HW = Hardware("toy", dram_gbps=1.0, attn_gbps=0.5, peak_tflops=1e-3, link_gbps=0.1, dram_gb=100.0, launch_us=0.0, link_latency_us=0.0)
+TOY = ModelShape("toy", hidden=32, intermediate=64, n_q=2, n_kv=1, head_dim=32, layers=1, vocab=32)
+BF16 = Dtypes(weights="bf16", kv="bf16", act="bf16", link="bf16")
+
+
+def test_hand_computed_small_case():
+    """Every segment of one toy layer at ctx 128, S 32, batch 1, counted by hand (bytes at 1 GB/s = ns):
+    pre = rmsnorm 4160 + qkv 18432 + rope 12416 + kv_update 4224 = 39232 B -> 39.232 us
+    attn = K,V 2*128*32*2 = 16384 + q/o tiles 4096 = 20480 B at 0.5 GB/s -> 40.96 us
+    spec = K,V over 2S = 64 tokens 8192 + 4096 = 12288 B at 0.5 GB/s -> 24.576 us
+    verify = 4096 + 3 fp32 tiles 12288 = 16384 B -> 16.384 us;  transfer = 2*32*2 = 128 B at 0.1 GB/s -> 1.28 us
+    post = o 10240 + add 6144 + norm 4160 + gate_up 18432 + silu_mul 12288 + down 10240 + add 6144 = 67648 B -> 67.648 us
+    swap = link (64 + 2048) B at 0.1 GB/s = 21.12 us + select 14336 B = 14.336 us -> 35.456 us
+    (every op is bandwidth bound here: FLOPs at 1 GFLOP/s are below the byte times)."""
+    t = lat.layer_times(TOY, TOY_HW, 128, chunk=32, dt=BF16)
+    us = {k: round(v * 1e6, 6) for k, v in t.__dict__.items()}
+    assert us == {"pre": 39.232, "attn": 40.96, "spec": 24.576, "verify": 16.384, "transfer": 1.28, "post": 67.648, "swap": 35.456}
+    assert round(t.single * 1e6, 6) == 147.84                      # 39.232 + 40.96 + 67.648
+    assert round(t.hit * 1e6, 6) == 168.192                        # 39.232 + max(57.344, 93.504) + 35.456
+    assert round(t.miss * 1e6, 6) == 199.68                        # 39.232 + 40.96 + 16.384 + 67.648 + 35.456
+    r = lat.decode_latency(TOY, TOY_HW, 128, 0.25, chunk=32, dt=BF16)
+    fin_us = 4.16 + 6.144                                          # final norm 4160 B + lm_head (2048 + 4096) B
+    assert r["final_ms"] == pytest.approx(fin_us * 1e-3, rel=1e-12)
+    assert r["single_ms"] == pytest.approx((147.84 + fin_us) * 1e-3, rel=1e-12)
+    assert r["alspec_ms"] == pytest.approx((0.25 * 168.192 + 0.75 * 199.68 + fin_us) * 1e-3, rel=1e-12)
+
+
+def test_compute_bound_op_uses_flops():
+    k = lat.Kernel("x", bytes=1e3, flops=1e12)
+    assert lat.kernel_time(k, TOY_HW) == pytest.approx(1e12 / 1e9)
+    assert lat.kernel_time(replace(k, flops=0.0), replace(TOY_HW, launch_us=5.0)) == pytest.approx(1e-6 + 5e-6)
+
+
+def test_miss_timeline_is_serial():
+    for ctx in lat.CONTEXTS:
+        t = lat.layer_times(LLAMA, N300, ctx)
+        assert t.miss == pytest.approx(t.pre + t.attn + t.verify + t.post + t.swap, rel=1e-15)
+        assert t.miss > t.single  # a miss costs the verdict and the swap on top of plain decoding
+        r = lat.decode_latency(LLAMA, N300, ctx, 0.0)
+        assert r["alspec_ms"] == pytest.approx(r["single_ms"] + LLAMA.layers * (t.verify + t.swap) * 1e3, rel=1e-12)
+        assert r["alspec_ms"] == pytest.approx(r["alspec_all_miss_ms"], rel=1e-12)
+
+
+def test_hit_ordering_and_linearity():
+    for ctx in lat.CONTEXTS:
+        t = lat.layer_times(LLAMA, N300, ctx)
+        assert t.hit <= t.miss
+        r0, r1, rh = (lat.decode_latency(LLAMA, N300, ctx, h) for h in (0.0, 1.0, 0.3))
+        assert r1["alspec_ms"] <= r0["alspec_ms"]
+        assert rh["alspec_ms"] == pytest.approx(0.3 * r1["alspec_ms"] + 0.7 * r0["alspec_ms"], rel=1e-12)
+        # a hit hides max(...) of the two paths: never better than either path alone
+        eps = 1 + 1e-12
+        assert t.hit * eps >= t.pre + t.attn + t.verify + t.swap
+        assert t.hit * eps >= t.pre + t.spec + t.transfer + t.post + t.swap
+
+
+def test_monotonic_in_context():
+    for h in (0.0, 0.5, 1.0):
+        rows = [lat.decode_latency(LLAMA, N300, c, h) for c in lat.CONTEXTS]
+        for key in ("single_ms", "alspec_ms", "attention_overhead_single_ms"):
+            vals = [r[key] for r in rows]
+            assert all(a <= b for a, b in zip(vals, vals[1:])), (h, key, vals)
+        assert rows[-1]["single_ms"] > rows[0]["single_ms"]
+
+
+def test_spec_equals_exact_when_context_fits_two_chunks():
+    t = lat.layer_times(LLAMA, N300, 256, chunk=128)
+    assert t.spec == t.attn
+
+
+def test_per_layer_hit_rates():
+    rates = [1.0] * 16 + [0.0] * 16
+    r = lat.decode_latency(LLAMA, N300, 32768, rates)
+    half = lat.decode_latency(LLAMA, N300, 32768, 0.5)
+    assert r["alspec_ms"] == pytest.approx(half["alspec_ms"], rel=1e-12)
+    assert r["hit_rate"] == 0.5
+
+
+def test_analytic_llama_numbers():
+    """Llama-3.1-8B on an n300 chip: 32 layers of bfp8 weights ~ 6.98 GB streamed per step plus the LM
+    head; K+V per layer at 128K = 2 * 8 * 131072 * 128 * 2 B = 512 MiB, read at 180 GB/s."""
+    k = lat.layer_kernels(LLAMA, 131072)
+    assert k["attn"][0].bytes - 2 * 8 * 32 * 128 * 2 == 2 * 8 * 131072 * 128 * 2
+    t = lat.layer_times(LLAMA, N300, 131072)
+    assert t.attn == pytest.approx((2 * 8 * 131072 * 128 * 2 + 2 * 8 * 32 * 128 * 2) / 180e9 + 5e-6, rel=1e-12)
+    r = lat.decode_latency(LLAMA, N300, 1024, 0.0)
+    assert 25 < r["single_ms"] < 40  # weights / 288 GB/s ~ 29 ms plus launches
+    assert not lat.decode_latency(LLAMA, N300, 131072, 1.0)["fits"]  # 12 GB per chip
+    assert lat.decode_latency(LLAMA, N300, 8192, 1.0)["fits"]
+
+
+def test_measured_traffic_scales_bytes(tmp_path):
+    f = tmp_path / "traffic.json"
+    f.write_text(json.dumps({"results": [
+        {"kernel": "silu_mul", "bytes": 300, "min_bytes": 100},
+        {"kernel": "silu_mul", "bytes": 150, "min_bytes": 100},
+        {"kernel": "unknown_kernel", "bytes": 999, "min_bytes": 1},
+        {"kernel": "residual_add"},
+    ]}))
+    m = lat.load_measured([f, tmp_path / "missing.json"])
+    assert m.ratio == {"silu_mul": 3.0} and m.sources == [str(f)]
+    base = lat.layer_times(TOY, TOY_HW, 128, chunk=32, dt=BF16)
+    meas = lat.layer_times(TOY, TOY_HW, 128, chunk=32, dt=BF16, measured=m)
+    assert meas.post - base.post == pytest.approx(2 * 12288e-9, rel=1e-12)  # silu_mul bytes tripled
+    assert (meas.pre, meas.attn, meas.swap) == (base.pre, base.attn, base.swap)
+    assert lat.load_measured([tmp_path / "missing.json"]).ratio == {}
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(ctx=0, hit_rate=0.5), "^ctx:"),
+        (dict(ctx=1024, hit_rate=1.5), "^hit_rate:"),
+        (dict(ctx=1024, hit_rate=[0.5] * 3), "^hit_rate: expected one rate or 32"),
+        (dict(ctx=1024, hit_rate=0.5, chunk=48), "^chunk: expected a positive multiple of 32"),
+        (dict(ctx=1024, hit_rate=0.5, batch=0), "^batch:"),
+    ],
+)
+def test_bad_input_latency(kw, match):
+    with pytest.raises(ValueError, match=match):
+        lat.decode_latency(LLAMA, N300, **kw)
+
+
+def test_no_link_is_an_error():
+    with pytest.raises(ValueError, match="^hw: n150 has no chip-to-chip link"):
+        lat.decode_latency(LLAMA, lat.HARDWARE["n150"], 1024, 0.5)
+
+
+def test_cli_json(tmp_path, capsys):
+    out = tmp_path / "lat.json"
+    assert lat.main(["--hit", "0,1", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert len(d["rows"]) == 2 * len(lat.CONTEXTS) and d["paper"]["e2e_speedup"] == 1.65
+    assert "128K" in capsys.readouterr().out
