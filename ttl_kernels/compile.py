@@ -169,6 +169,7 @@ def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = 
     if arch not in ("n150", "p150"):
         raise ValueError(f"arch must be 'n150' or 'p150'; got {arch!r}")
     results: dict[str, dict] = {}
+    cases = list(dict.fromkeys(cases))  # a repeated case would hit the compiler's cache and write nothing
     todo = list(cases)
     while todo:
         recs, tail = _run_child(arch, todo, timeout)
