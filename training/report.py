@@ -1,0 +1,50 @@
+"""Print the figures of the trained targets as a markdown table (from ``checkpoints/<name>/training_log.json``).
+
+    python -m training.report                      # tiny-qwen3-coder and tiny-llama3
+    python -m training.report checkpoints/foo      # any checkpoint directories
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = ("tiny-qwen3-coder", "tiny-llama3")
+VAL_TARGET = 2.5   # nats/token, the issue's goal
+
+
+def rows(dirs):
+    out = []
+    for d in dirs:
+        p = Path(d) / "training_log.json"
+        if not p.exists():
+            out.append(f"| {Path(d).name} | (not trained yet: no {p.relative_to(REPO) if p.is_relative_to(REPO) else p}) |")
+            continue
+        r = json.loads(p.read_text())
+        t, e = r["training"], r["eval"]
+        short = e.get("val_nats_per_token_compare_seq")
+        out.append(
+            f"| {r['name']} | {r['architecture']} | {r['params']:,} | {r['checkpoint_bytes_bf16'] / 1e6:.2f} MB "
+            f"| {t['steps']} | {t['tokens_seen'] / 1e6:.1f} M ({t['epochs']:.1f} ep) | {t['train_minutes']:.0f} "
+            f"| {t['mean_tokens_per_s']:,} | {e['val_nats_per_token']:.3f} | {e['val_bits_per_byte']:.3f} "
+            f"| {e['heldout_nats_per_token']:.3f} / {e['heldout_bits_per_byte']:.3f} "
+            f"| {'-' if short is None else f'{short:.3f}'} "
+            f"| {'yes' if e['val_nats_per_token'] <= VAL_TARGET else 'no'} |")
+    return out
+
+
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    dirs = [Path(a) for a in args] or [REPO / "checkpoints" / n for n in TARGETS]
+    print("| checkpoint | class | params | safetensors | steps | tokens | train min | tokens/s "
+          "| val nats/token | val bits/byte | held-out nats/token / bits/byte | val nats/token, 256-token windows "
+          f"| <= {VAL_TARGET} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows(dirs):
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
