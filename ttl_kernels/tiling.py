@@ -105,4 +105,16 @@ def split_blocks(
             if best is None or key > best[0]:
                 best = (key, br, bc)
     _, br, bc = best
-    return BlockSplit(rows_t, cols_t, br, bc, gx, gy)
+    fx, fy = fit_grid((rows_t // br) * (cols_t // bc), grid)
+    return BlockSplit(rows_t, cols_t, br, bc, fx, fy)
+
+
+def fit_grid(n_units: int, grid: tuple[int, int]) -> tuple[int, int]:
+    """The smallest grid (x, y) within ``grid`` that still gives every one of ``n_units`` work units its own
+    core when it can: (n, 1) for n <= gx, else full rows of gx.  Cores without work cost nothing on a
+    device but do cost the simulator (it runs every core's threads), so kernels launch on this grid."""
+    gx, gy = grid
+    n = max(1, int(n_units))
+    if n <= gx:
+        return n, 1
+    return gx, min(gy, -(-n // gx))

@@ -26,6 +26,7 @@ import torch
 from .. import runtime
 from ..host import TILE, TileTensor, to_device
 from ..runtime import ttl
+from ..tiling import fit_grid
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new
     for p in positions:
         if not 0 <= p < s_max:
             raise ValueError(f"positions: expected values in [0, {s_max}); got {p}")
-    gx, gy = runtime.grid()
+    gx, gy = fit_grid(n_kv, runtime.grid())
     be = runtime.backend_name()
     for b, p in enumerate(positions):
         plan = KVUpdatePlan(batch, n_kv, s_max // TILE, head_dim // TILE, b, p // TILE, gx, gy)

@@ -30,6 +30,7 @@ from .. import runtime
 from .._api import check_2d, tensor_info
 from ..host import TILE, TileTensor, empty, to_device
 from ..runtime import ttl
+from ..tiling import fit_grid
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,8 @@ def make_groups_to_heads(plan: RegroupPlan, dtype: str, backend: str):
     return groups_to_heads
 
 
-def _plan(batch: int, n_heads: int, n_kv: int, head_dim: int) -> RegroupPlan:
-    gx, gy = runtime.grid()
+def _plan(batch: int, n_heads: int, n_kv: int, head_dim: int, n_units: int) -> RegroupPlan:
+    gx, gy = fit_grid(n_units, runtime.grid())
     return RegroupPlan(batch, n_heads, n_kv, head_dim // TILE, gx, gy)
 
 
@@ -207,8 +208,9 @@ def _check_heads(n_heads: int, n_kv: int, head_dim: int) -> None:
         raise ValueError(f"head_dim: expected a positive multiple of {TILE}; got {head_dim}")
 
 
-def heads_to_groups(x: TileTensor, n_kv: int, head_dim: int) -> TileTensor:
-    """``x [B, n_heads * D]`` (users on rows) -> ``[B * n_kv * 32, D]`` (decode-attention Q layout)."""
+def heads_to_groups(x: TileTensor, n_kv: int, head_dim: int, out_dtype: str | None = None) -> TileTensor:
+    """``x [B, n_heads * D]`` (users on rows) -> ``[B * n_kv * 32, D]`` (decode-attention Q layout), in
+    ``out_dtype`` (default x's; the conversion happens when the result is packed)."""
     shape, dtype = tensor_info(x, "x", ("bf16", "fp32"))
     rows, cols = check_2d(shape, "x")
     if not isinstance(x, TileTensor):
@@ -217,15 +219,16 @@ def heads_to_groups(x: TileTensor, n_kv: int, head_dim: int) -> TileTensor:
         raise ValueError(f"x: expected n_heads * head_dim columns with head_dim={head_dim}; got {cols}")
     n_heads = cols // head_dim
     _check_heads(n_heads, n_kv, head_dim)
-    plan = _plan(rows, n_heads, n_kv, head_dim)
-    out = empty((rows * n_kv * TILE, head_dim), dtype)
+    plan = _plan(rows, n_heads, n_kv, head_dim, rows * n_kv)
+    out = empty((rows * n_kv * TILE, head_dim), out_dtype or dtype)
     be = runtime.backend_name()
     make_heads_to_groups(plan, dtype, be)(x.tt, pickers(rows, plan.g, False, be).tt, out.tt)
     return out
 
 
-def groups_to_heads(o: TileTensor, batch: int, n_heads: int, n_kv: int) -> TileTensor:
-    """``o [B * n_kv * 32, D]`` (decode-attention O layout) -> ``[B, n_heads * D]`` (users on rows)."""
+def groups_to_heads(o: TileTensor, batch: int, n_heads: int, n_kv: int, out_dtype: str | None = None) -> TileTensor:
+    """``o [B * n_kv * 32, D]`` (decode-attention O layout) -> ``[B, n_heads * D]`` (users on rows), in
+    ``out_dtype`` (default o's)."""
     shape, dtype = tensor_info(o, "o", ("bf16", "fp32"))
     rows, head_dim = check_2d(shape, "o")
     if not isinstance(o, TileTensor):
@@ -233,8 +236,8 @@ def groups_to_heads(o: TileTensor, batch: int, n_heads: int, n_kv: int) -> TileT
     _check_heads(n_heads, n_kv, head_dim)
     if rows != batch * n_kv * TILE:
         raise ValueError(f"o: expected {batch} x {n_kv} x 32 = {batch * n_kv * TILE} rows; got {rows}")
-    plan = _plan(batch, n_heads, n_kv, head_dim)
-    out = empty((batch, n_heads * head_dim), dtype)
+    plan = _plan(batch, n_heads, n_kv, head_dim, -(-batch // TILE) * n_heads)
+    out = empty((batch, n_heads * head_dim), out_dtype or dtype)
     be = runtime.backend_name()
     make_groups_to_heads(plan, dtype, be)(o.tt, pickers(batch, plan.g, True, be).tt, out.tt)
     return out

@@ -1,0 +1,203 @@
+"""Llama-3 / Qwen3 decoders whose every per-layer op runs as a TT-Lang kernel (simulator or device).
+
+:class:`KernelOps` supplies the ops of :func:`models.decoder_step.decode_step` on device tensors:
+
+    op                     kernel / call
+    rmsnorm                ttl_kernels.norm.rms_norm               (TT-Lang)
+    add_rmsnorm            ttl_kernels.norm.add_rms_norm           (TT-Lang; residual add + norm fused)
+    head_rmsnorm (Qwen3)   ttl_kernels.norm.head_rms_norm          (TT-Lang)
+    rope                   ttl_kernels.rope.rope                   (TT-Lang; tables on the device)
+    kv_update              ttl_kernels.layout.kv_update            (TT-Lang; in place in the device cache)
+    attention              heads_to_groups -> flash_decode -> groups_to_heads   (TT-Lang)
+    silu_mul               ttl_kernels.eltwise.silu_mul            (TT-Lang)
+    matmul                 ttnn.matmul                             (projections and LM head)
+    embed                  host table lookup, uploaded             (host glue)
+
+The code is the same for the simulator and a device: ``ttl_kernels.runtime`` picks the binding, and the
+only simulator-specific code is the shim list in :mod:`ttl_kernels.ttnn_ops`.
+
+:class:`KernelTarget` is the speculative loop's target interface (:mod:`models.speculative`): the prompt
+is prefilled by the reference model on the host and its KV cache handed to the device cache; every token
+after that (plain decoding and block verification alike) goes through the kernel decode step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from reference.decoder import Decoder, KVCache
+from ttl_kernels import host
+from ttl_kernels.attention import flash_decode
+from ttl_kernels.attention._layout import kv_cache_to_tiles
+from ttl_kernels.eltwise import silu_mul
+from ttl_kernels.layout import groups_to_heads, heads_to_groups, kv_update
+from ttl_kernels.norm import add_rms_norm, head_rms_norm, rms_norm
+from ttl_kernels.rope import RopeTables, rope
+from ttl_kernels.ttnn_ops import embedding, matmul
+
+from .decoder_step import LayerWeights, decode_step
+
+TILE = 32
+
+
+@dataclass
+class KernelCache:
+    """Per-layer device KV caches ``[B * n_kv * S_max, D]`` (decode-attention layout) and per-user lengths.
+    Entries at or past a user's length are never read (attention masks beyond the position), so
+    :meth:`crop` only changes lengths."""
+
+    k: list[host.TileTensor]
+    v: list[host.TileTensor]
+    lengths: torch.Tensor
+    max_seq_len: int
+
+    def crop(self, new_lengths) -> "KernelCache":
+        nl = torch.as_tensor(new_lengths, dtype=torch.long)
+        nl = nl.expand(self.lengths.shape[0]) if nl.dim() == 0 else nl
+        if bool((nl < 0).any()) or bool((nl > self.lengths).any()):
+            raise ValueError(f"new_lengths: expected 0 <= new_lengths <= lengths={self.lengths.tolist()}; got {nl.tolist()}")
+        self.lengths.copy_(nl)
+        return self
+
+
+class KernelOps:
+    """:func:`decode_step` ops on device tensors (see the module docstring)."""
+
+    def __init__(self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+        c = model.config
+        if dtype not in ("bf16", "fp32"):
+            raise ValueError(f"dtype: expected 'bf16' or 'fp32'; got {dtype!r}")
+        if kv_dtype not in ("bf16", "bfp8_b"):
+            raise ValueError(f"kv_dtype: expected 'bf16' or 'bfp8_b'; got {kv_dtype!r}")
+        self.model, self.config, self.dtype, self.kv_dtype = model, c, dtype, kv_dtype
+        self.eps = c.rms_norm_eps
+        self.chunk = min(chunk_size, -(-max_seq_len // TILE) * TILE)
+        self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk
+        self.tables = RopeTables.from_config(c.head_dim, c.rope_theta, c.rope_scaling, self.max_seq_len, dtype)
+        self._table = model.embed(torch.arange(c.vocab_size)).detach().float()
+        self._weights = None
+
+    # -- weights, converted once ---------------------------------------------------------------------
+
+    def weights(self) -> tuple[list[LayerWeights], host.TileTensor, host.TileTensor]:
+        if self._weights is None:
+            dt = self.dtype
+            vec = lambda t: host.to_device(t.detach().float()[None], dt)  # noqa: E731  (1, n) norm weights
+            mat = lambda t: host.to_device(t.detach().float().T.contiguous(), dt)  # noqa: E731  [in, out]
+            ws = []
+            for layer in self.model.layers:
+                a, m = layer.self_attn, layer.mlp
+                ws.append(LayerWeights(
+                    ln1=vec(layer.input_layernorm.weight), wq=mat(a.q_proj.weight), wk=mat(a.k_proj.weight),
+                    wv=mat(a.v_proj.weight), wo=mat(a.o_proj.weight), ln2=vec(layer.post_attention_layernorm.weight),
+                    wg=mat(m.gate_proj.weight), wu=mat(m.up_proj.weight), wd=mat(m.down_proj.weight),
+                    qn=vec(a.q_norm.weight) if a.q_norm is not None else None,
+                    kn=vec(a.k_norm.weight) if a.k_norm is not None else None))
+            self._weights = (ws, vec(self.model.norm.weight), mat(self.model.lm_head.weight))
+        return self._weights
+
+    def new_cache(self, batch: int) -> KernelCache:
+        c = self.config
+        shape = (batch * c.num_kv_heads * self.max_seq_len, c.head_dim)
+        return KernelCache([host.empty(shape, self.kv_dtype) for _ in range(c.num_layers)],
+                           [host.empty(shape, self.kv_dtype) for _ in range(c.num_layers)],
+                           torch.zeros(batch, dtype=torch.long), self.max_seq_len)
+
+    def load_cache(self, cache: KernelCache, ref: KVCache) -> None:
+        """Hand a reference (host) KV cache over to the device cache (after a host prefill)."""
+        n = ref.max_seq_len
+        if n > self.max_seq_len:
+            raise ValueError(f"ref: cache of {n} positions does not fit the device cache ({self.max_seq_len})")
+        for i in range(self.config.num_layers):
+            for dst, src in ((cache.k, ref.k[i]), (cache.v, ref.v[i])):
+                full = torch.zeros(src.shape[0], src.shape[1], self.max_seq_len, src.shape[3])
+                full[:, :, :n] = src.float()
+                dst[i] = host.to_device(kv_cache_to_tiles(full), self.kv_dtype)
+        cache.lengths.copy_(ref.lengths)
+
+    # -- ops ----------------------------------------------------------------------------------------
+
+    def embed(self, ids):
+        return embedding(self._table, ids, self.dtype)
+
+    def matmul(self, x, w):
+        return matmul(x, w, self.dtype)
+
+    def rmsnorm(self, x, w):
+        return rms_norm(x, w, self.eps)
+
+    def add_rmsnorm(self, x, r, w):
+        return add_rms_norm(x, r, w, self.eps)
+
+    def head_rmsnorm(self, x, w, n_heads):
+        return head_rms_norm(x, w, self.eps)
+
+    def rope(self, q, k, positions):
+        return rope(q, k, self.tables, positions)
+
+    def kv_update(self, cache, layer, k, v, positions):
+        kv_update(cache.k[layer], cache.v[layer], k, v, positions, self.config.num_kv_heads)
+
+    def attention(self, layer, q, cache, positions):
+        c = self.config
+        qg = heads_to_groups(q, c.num_kv_heads, c.head_dim, out_dtype="bf16")  # the attention kernels take bf16 Q
+        og = flash_decode(qg, cache.k[layer], cache.v[layer], positions, chunk_size=self.chunk, kv_dtype=self.kv_dtype)
+        return groups_to_heads(og, q.shape[0], c.num_heads, c.num_kv_heads, out_dtype=self.dtype)
+
+    def silu_mul(self, g, u):
+        return silu_mul(g, u)
+
+    # -- a whole step ---------------------------------------------------------------------------------
+
+    def decode(self, cache: KernelCache, ids: list[int], taps=(), attention=None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One token per user at each user's current length; returns (logits [B, V] fp32, taps [B, H])."""
+        positions = [int(p) for p in cache.lengths.tolist()]
+        if any(p >= self.max_seq_len for p in positions):
+            raise ValueError(f"cache: full (max_seq_len {self.max_seq_len}); lengths {positions}")
+        ws, fn, lm = self.weights()
+        logits, tapped = decode_step(self, ws, fn, lm, cache, list(ids), positions, taps, attention)
+        cache.lengths += 1
+        return host.to_torch(logits), [host.to_torch(t) for t in tapped]
+
+
+class KernelTarget:
+    """The speculative loop's target interface on the TT-Lang kernel model (one sequence)."""
+
+    def __init__(self, model: Decoder, max_seq_len: int = 512, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+        from ttl_kernels import runtime
+
+        self.backend = runtime.backend_name()
+        self.model = model
+        self.config = model.config
+        self.ops = KernelOps(model, max_seq_len, dtype, kv_dtype, chunk_size)
+
+    def new_cache(self, max_len: int) -> KernelCache:
+        if max_len > self.ops.max_seq_len:
+            raise ValueError(f"max_len: {max_len} exceeds the kernel model's max_seq_len {self.ops.max_seq_len}")
+        return self.ops.new_cache(1)
+
+    @torch.inference_mode()
+    def forward(self, ids: list[int], cache: KernelCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Prefill (empty cache, several tokens): the reference model on the host, then its KV cache is
+        handed to the device.  Otherwise one kernel decode step per token."""
+        taps = tuple(taps)
+        if int(cache.lengths[0]) == 0 and len(ids) > 1:
+            ref = KVCache.empty(self.config, 1, len(ids), self.model.dtype)
+            out = self.model(torch.tensor([ids]), ref, taps)
+            self.ops.load_cache(cache, ref)
+            return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None)
+        rows, tap_rows = [], []
+        for t in ids:
+            logits, tapped = self.ops.decode(cache, [t], taps)
+            rows.append(logits[0])
+            if taps:
+                tap_rows.append(torch.cat([x[0] for x in tapped], -1))
+        return torch.stack(rows), (torch.stack(tap_rows) if taps else None)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.model.embed(ids)
+
+    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
+        return self.model.lm_head(h.to(self.model.dtype)).float()
