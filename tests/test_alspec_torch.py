@@ -195,3 +195,47 @@ def test_bad_input_reaches_entry_points(model):
         teacher_forced(model, tokens(1, 10), 0.1, chunk=40)
     with pytest.raises(ValueError, match="^lambda_:"):
         sweep(model, tokens(1, 10), [0.1, -0.1], [32], log=lambda *_: None)
+
+
+def test_entry_point_smoke(tmp_path, capsys):
+    """models/llama_alspec.py end to end on a tiny setting: tables printed, JSON and both plots written."""
+    from models import llama_alspec
+
+    args = ["--target", str(tmp_path / "absent"), "--windows", "2", "--window-tokens", "72", "--prefill", "64",
+            "--prompt-len", "64", "--new-tokens", "3", "--lambdas", "0,0.5", "--chunks", "32", "--out", str(tmp_path),
+            "--name", "smoke"]
+    with pytest.raises(SystemExit):  # an explicit --target that does not exist is an error
+        llama_alspec.main(args)
+    args = args[2:]
+    ap = llama_alspec.argparse.ArgumentParser()
+    llama_alspec.add_alspec_args(ap, default_target=tmp_path / "absent-default")
+    out = llama_alspec.run(ap.parse_args(args))
+    text = capsys.readouterr().out
+    assert "note: no trained checkpoint" in text and "128K" in text
+    runs = out["sweep"]["runs"]
+    assert [(r["chunk"], r["lambda"]) for r in runs] == [(32, 0.0), (32, 0.5)]
+    assert runs[0]["ppl_delta"] == 0.0 and runs[0]["agreement"] == 1.0
+    assert (tmp_path / "smoke.json").is_file()
+    assert (tmp_path / "smoke_hit_rate.png").stat().st_size > 0 and (tmp_path / "smoke_latency.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--lambdas", "0.1,-0.2"], "--lambdas: lambda_"),
+    (["--chunks", "48"], "--chunks: chunk"),
+    (["--prefill", "0"], "--prefill"),
+])
+def test_entry_point_bad_input(argv, match, capsys):
+    from models import llama_alspec
+
+    with pytest.raises(SystemExit):
+        llama_alspec.main(argv)
+    assert match in capsys.readouterr().err
+
+
+def test_entry_point_sim_backend_is_phase_2():
+    from models import llama_alspec
+
+    ap = llama_alspec.argparse.ArgumentParser()
+    llama_alspec.add_alspec_args(ap)
+    with pytest.raises(NotImplementedError, match="phase 2"):
+        llama_alspec.run(ap.parse_args(["--backend", "sim"]))
