@@ -34,3 +34,12 @@ def head_rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Te
     """Per-head RMSNorm (Qwen3 q_norm / k_norm): ``x[..., n_heads, head_dim]`` normalised over head_dim
     with one ``weight[head_dim]`` shared by all heads (float32)."""
     return rms_norm_fp32(x, weight, eps)
+
+
+def head_rms_norm_rows(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """:func:`head_rms_norm` for the 2-D layout the kernels use: ``x`` is ``rows x (n_heads * head_dim)``
+    with ``head_dim = weight.numel()`` (weight may be [head_dim] or [1, head_dim]); float32 result of the
+    same 2-D shape."""
+    w = weight.reshape(-1)
+    rows, cols = x.shape
+    return head_rms_norm(x.reshape(rows, cols // w.numel(), w.numel()), w, eps).reshape(rows, cols)

@@ -55,3 +55,21 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """``x * cos + rotate_half(x) * sin`` with cos / sin broadcast against x[..., head_dim]."""
     return x * cos + rotate_half(x) * sin
+
+
+def rope_rows(q: torch.Tensor, k: torch.Tensor, cos_half: torch.Tensor, sin_half: torch.Tensor, positions) -> tuple[torch.Tensor, torch.Tensor]:
+    """RoPE of Q and K in the 2-D layout the kernels use, one position per row.
+
+    ``q``: ``rows x (n_q * head_dim)``, ``k``: ``rows x (n_kv * head_dim)``; ``cos_half`` / ``sin_half``:
+    the first halves ``[max_seq_len, head_dim // 2]`` of HF tables (whose two halves are equal), so
+    ``head_dim = 2 * cos_half.shape[1]``; ``positions``: one int per row.  Gathers the rows, restores
+    both halves and applies :func:`apply_rotary` per head in float32 (HF's ``apply_rotary_pos_emb``)."""
+    pos = torch.as_tensor(list(positions), dtype=torch.long)
+    c = cos_half.float()[pos]
+    s = sin_half.float()[pos]
+    c, s = torch.cat([c, c], -1)[:, None, :], torch.cat([s, s], -1)[:, None, :]
+    d = c.shape[-1]
+    rows = q.shape[0]
+    qr = apply_rotary(q.float().reshape(rows, -1, d), c, s).reshape(rows, -1)
+    kr = apply_rotary(k.float().reshape(rows, -1, d), c, s).reshape(rows, -1)
+    return qr, kr

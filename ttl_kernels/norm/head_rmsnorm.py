@@ -1,0 +1,202 @@
+"""Per-head RMSNorm (Qwen3's ``q_norm`` / ``k_norm``): every head of every row normalised over head_dim
+with one weight vector shared by all heads.
+
+Shapes: x is ``rows x (n_heads * head_dim)`` elements; head_dim is a multiple of 32, so a head is
+``DT = head_dim / 32`` whole tiles of a tile row (64 -> 2, 128 -> 4) and a tile row holds ``NH`` heads.
+weight has head_dim elements (only row 0 of its tile storage is read).  y is like x.
+
+Work split: an *item* is a tile row (32 rows) times a group of consecutive heads; the heads of a tile row
+are split into ``G`` groups (:func:`head_norm_plan`) and the ``RT * G`` items dealt round-robin over the
+flattened grid.  Per core the reader fetches the weight (DT tiles) and a constant tile P (``P[0,0] = 1``,
+zeros elsewhere) once; the compute thread forms ``W0 = P @ weight`` (the weight in row 0, zeros below),
+so that for any row-constant tile ``r`` the matmul ``r @ W0`` is ``r[row] * weight[col]``.
+
+Per head (1 x DT tiles), compute: ``sq = x*x``, ``ss = sq @ ONES`` (1 tile, every column = the head's sum
+of squares), ``r = rsqrt(ss / head_dim + eps)``, ``F = r @ W0`` (1 x DT), ``y = x * F``.  Each x tile is
+read once and each y tile written once; the per-core weight and P reads are the only extra traffic, and
+``G`` is chosen to keep them within :data:`OVERHEAD_BUDGET` of the minimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+
+from .. import runtime
+from .._api import as_tile, check_2d, result, tensor_info, wants_torch
+from ..host import TILE, TileTensor, empty, tiles, to_device
+from ..runtime import ttl
+from ._common import NORM_DTYPES, check_eps, const_key, fit_grid, weight_tile
+
+# Extra DRAM reads (per-core constants) allowed, as a fraction of the minimum traffic, when choosing how
+# many cores share a tile row's heads.
+OVERHEAD_BUDGET = 0.04
+
+
+@dataclass(frozen=True)
+class HeadNormPlan:
+    rows_t: int  # RT
+    n_heads: int  # NH per row
+    head_dim: int
+    groups: int  # G head groups per tile row
+    gx: int
+    gy: int
+
+    @property
+    def dt(self) -> int:
+        return self.head_dim // TILE
+
+    @property
+    def heads_per_group(self) -> int:
+        return -(-self.n_heads // self.groups)
+
+    @property
+    def n_items(self) -> int:
+        return self.rows_t * self.groups
+
+    @property
+    def n_cores(self) -> int:
+        return self.gx * self.gy
+
+    @property
+    def items_per_core(self) -> int:
+        return -(-self.n_items // self.n_cores)
+
+    @property
+    def cores_used(self) -> int:
+        return min(self.n_items, self.n_cores)
+
+
+def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]) -> HeadNormPlan:
+    """Split heads into the most groups (cores) whose per-core constant reads (weight DT tiles + P) stay
+    within OVERHEAD_BUDGET of the minimum traffic (x in, y out, weight once), and no more items than
+    cores."""
+    rt, dt = tiles(rows), head_dim // TILE
+    n_cores = grid[0] * grid[1]
+    minimum = 2 * rt * n_heads * dt + dt
+    cores_allowed = max(1, int(OVERHEAD_BUDGET * minimum // (dt + 1)))
+    groups = max(1, min(n_heads, cores_allowed // rt, n_cores // rt))
+    groups = -(-n_heads // -(-n_heads // groups))  # no empty group
+    gx, gy = fit_grid(rt * groups, grid)
+    return HeadNormPlan(rt, n_heads, head_dim, groups, gx, gy)
+
+
+@lru_cache(maxsize=None)
+def p_block(dt: int, dtype: str, backend: str) -> TileTensor:
+    """DT x 1 tiles: tile 0 is P (1 at [0, 0], zeros elsewhere), the others zero.  Also the shape donor of
+    the (DT, 1) ONES buffer (the simulator needs a tensor with at least DT tile rows)."""
+    p = torch.zeros(dt * TILE, TILE)
+    p[0, 0] = 1.0
+    return to_device(p, dtype)
+
+
+@lru_cache(maxsize=None)
+def make_head_rmsnorm(plan: HeadNormPlan, eps: float, backend: str):
+    """Compile-time constants: the plan and eps (``backend`` is part of the cache key only)."""
+    GX, NC, IPC, NI = plan.gx, plan.n_cores, plan.items_per_core, plan.n_items
+    G, HPG, NH, DT = plan.groups, plan.heads_per_group, plan.n_heads, plan.dt
+    INVD = 1.0 / plan.head_dim
+    EPS = float(eps)
+
+    @ttl.operation(grid=(plan.gx, plan.gy))
+    def head_rmsnorm_op(x, weight, pconst, y):
+        p_dfb = ttl.make_dataflow_buffer_like(pconst, shape=(1, 1), block_count=1)
+        w_dfb = ttl.make_dataflow_buffer_like(weight, shape=(1, DT), block_count=1)
+        w0_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, DT), block_count=1)
+        ones_dfb = ttl.make_dataflow_buffer_like(pconst, shape=(DT, 1), block_count=1)
+        x_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, DT), block_count=2)
+        sq_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, DT), block_count=1)
+        ss_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, 1), block_count=1)
+        r_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, 1), block_count=1)
+        f_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, DT), block_count=1)
+        y_dfb = ttl.make_dataflow_buffer_like(y, shape=(1, DT), block_count=2)
+
+        @ttl.compute()
+        def compute():
+            cx, cy = ttl.node(dims=2)
+            core = cy * GX + cx
+            if core < NI:
+                with ones_dfb.reserve() as o:
+                    o.store(ttl.math.fill(o, 1.0))
+                with p_dfb.wait() as pb, w_dfb.wait() as wb, w0_dfb.reserve() as w0:
+                    w0.store(pb @ wb)  # the weight in row 0, zeros below
+                with ones_dfb.wait() as jb, w0_dfb.wait() as w0b:
+                    for i in range(IPC):
+                        item = i * NC + core
+                        if item < NI:
+                            for hh in range(HPG):
+                                if (item % G) * HPG + hh < NH:
+                                    with x_dfb.wait() as xb:
+                                        with sq_dfb.reserve() as sb:
+                                            sb.store(xb * xb)
+                                        with sq_dfb.wait() as sb, ss_dfb.reserve() as ssb:
+                                            ssb.store(sb @ jb)
+                                        with ss_dfb.wait() as ssb, r_dfb.reserve() as rb:
+                                            rb.store(ttl.math.rsqrt(ssb * ttl.math.fill(rb, INVD) + ttl.math.fill(rb, EPS)))
+                                        with r_dfb.wait() as rb, f_dfb.reserve() as fb:
+                                            fb.store(rb @ w0b)
+                                        with f_dfb.wait() as fb, y_dfb.reserve() as yb:
+                                            yb.store(xb * fb)
+
+        @ttl.datamovement()
+        def reader():
+            cx, cy = ttl.node(dims=2)
+            core = cy * GX + cx
+            if core < NI:
+                with p_dfb.reserve() as pb, w_dfb.reserve() as wb:
+                    tp = ttl.copy(pconst[0:1, 0:1], pb)
+                    tw = ttl.copy(weight[0:1, 0:DT], wb)
+                    tp.wait()
+                    tw.wait()
+                for i in range(IPC):
+                    item = i * NC + core
+                    if item < NI:
+                        r = item // G
+                        for hh in range(HPG):
+                            h = (item % G) * HPG + hh
+                            if h < NH:
+                                with x_dfb.reserve() as xb:
+                                    tx = ttl.copy(x[r:r + 1, h * DT:h * DT + DT], xb)
+                                    tx.wait()
+
+        @ttl.datamovement()
+        def writer():
+            cx, cy = ttl.node(dims=2)
+            core = cy * GX + cx
+            for i in range(IPC):
+                item = i * NC + core
+                if item < NI:
+                    r = item // G
+                    for hh in range(HPG):
+                        h = (item % G) * HPG + hh
+                        if h < NH:
+                            with y_dfb.wait() as yb:
+                                ty = ttl.copy(yb, y[r:r + 1, h * DT:h * DT + DT])
+                                ty.wait()
+
+    return head_rmsnorm_op
+
+
+def head_rms_norm(x, weight, eps: float = 1e-6):
+    """Per-head RMSNorm: ``x`` is ``rows x (n_heads * head_dim)`` (bf16 or fp32; torch or TileTensor),
+    ``weight`` has head_dim elements (torch [head_dim] / [1, head_dim] or a TileTensor (1, head_dim), same
+    dtype as x) and sets head_dim, which must be a multiple of 32; each head is normalised over its
+    head_dim values and scaled by the weight.  eps > 0 is a compile-time constant.  Returns y like x."""
+    eps = check_eps(eps)
+    shape, dtype = tensor_info(x, "x", NORM_DTYPES)
+    rows, cols = check_2d(shape, "x")
+    wshape, _ = tensor_info(weight, "weight", NORM_DTYPES)
+    head_dim = int(wshape[-1])
+    if head_dim % TILE:
+        raise ValueError(f"weight: head_dim (its length) must be a multiple of {TILE}; got {head_dim}")
+    if cols % head_dim:
+        raise ValueError(f"x: width must be a multiple of head_dim {head_dim} (n_heads * head_dim); got {cols}")
+    w = weight_tile(weight, head_dim, dtype, "weight")
+    plan = head_norm_plan(rows, cols // head_dim, head_dim, runtime.grid())
+    backend = runtime.backend_name()
+    tx = as_tile(x, dtype)
+    out = empty((rows, cols), dtype)
+    make_head_rmsnorm(plan, eps, backend)(tx.tt, w.tt, p_block(plan.dt, dtype, const_key()).tt, out.tt)
+    return result(out, wants_torch(x))
