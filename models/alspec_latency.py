@@ -18,8 +18,10 @@ One decoder layer in segments (both devices hold the whole model, no tensor para
 ``spec``      the speculative part: attention over the sink + recent chunks (``min(2 S, ctx)`` tokens)
 ``verify``    ``dist^2`` / ``norm^2`` of the two outputs, verdict and priority (one small op)
 ``transfer``  the speculative attention output (``n_q * d`` elements per user) to the peer
+              (``Dtypes.link_tile_rows``: whole 32-row tiles instead, as a tile-layout CCL moves them)
 ``post``      O-proj, residual add, post-attention RMSNorm, gate/up matmul, SiLU*mul, down matmul, add
-``swap``      priority swap of the residual stream (``hidden`` per user each way) + the select op
+``swap``      priority swap of the residual stream (``hidden`` per user each way, plus one priority tile)
+              + the select op (:mod:`ttl_kernels.ccl.mesh_select`)
 
 Timelines per layer:
 
@@ -120,6 +122,9 @@ class Dtypes:
     kv: str = "bf16"
     act: str = "bf16"
     link: str = "bf16"
+    # what crosses the link: only the users' rows (False, the default) or whole 32-row tiles (True: a
+    # tile-layout tensor moved by ttnn's CCL ops as is; 32x the bytes at batch 1)
+    link_tile_rows: bool = False
 
 
 # ---------------------------------------------------------------------------------------------- kernels
@@ -199,6 +204,7 @@ def layer_kernels(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 1
     H, I, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
     wb, kb, ab, lb = (DTYPE_BYTES[x] for x in (dt.weights, dt.kv, dt.act, dt.link))
     R = _rows(batch)
+    LR = R if dt.link_tile_rows else batch  # rows that cross the link
     qkv = (nq + 2 * nkv) * d
 
     def act(*cols: int) -> float:
@@ -222,7 +228,7 @@ def layer_kernels(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 1
         "attn": [attention("attn", ctx)],
         "spec": [attention("spec", spec_tokens)],
         "verify": [Kernel("verify", 2 * batch * nkv * TILE * d * ab + batch * TILE * TILE * 4 * 3, 3.0 * batch * nq * d)],
-        "transfer": [Kernel("transfer", batch * nq * d * lb, 0.0, "link")],
+        "transfer": [Kernel("transfer", LR * nq * d * lb, 0.0, "link")],
         "post": [
             matmul("o_proj", nq * d, H),
             Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
@@ -233,7 +239,7 @@ def layer_kernels(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 1
             Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
         ],
         "swap": [
-            Kernel("swap_link", batch * H * lb + TILE * TILE * ab, 0.0, "link"),
+            Kernel("swap_link", LR * H * lb + TILE * TILE * ab, 0.0, "link"),
             Kernel("swap_select", act(H, H, H) + 4 * TILE * TILE * ab, 3.0 * batch * H),
         ],
     }
@@ -381,6 +387,7 @@ def main(argv=None) -> int:
     ap.add_argument("--launch-us", type=float, default=None, help="override the per-op launch overhead")
     ap.add_argument("--weights-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.weights)
     ap.add_argument("--kv-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.kv)
+    ap.add_argument("--link-tile-rows", action="store_true", help="ship whole 32-row tiles over the link (tile-layout CCL)")
     ap.add_argument("--measured", action="append", default=[], help="benchmark JSON with measured traffic (repeatable)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
@@ -390,7 +397,7 @@ def main(argv=None) -> int:
     if a.launch_us is not None:
         hw = replace(hw, launch_us=a.launch_us)
     measured = load_measured(a.measured)
-    dt = Dtypes(weights=a.weights_dtype, kv=a.kv_dtype)
+    dt = Dtypes(weights=a.weights_dtype, kv=a.kv_dtype, link_tile_rows=a.link_tile_rows)
     rows = latency_table(MODELS[a.model], hw, [float(h) for h in a.hit.split(",")], chunk=a.chunk, batch=a.batch, dt=dt, measured=measured)
     print(f"ALSpec latency model: {a.model} on {a.hw} pair, S={a.chunk}, batch {a.batch}, link {hw.link_gbps} GB/s, "
           f"launch {hw.launch_us} us, weights {dt.weights}, KV {dt.kv}; measured traffic: {measured.sources or 'none'}")

@@ -148,3 +148,11 @@ def test_cli_json(tmp_path, capsys):
     d = json.loads(out.read_text())
     assert len(d["rows"]) == 2 * len(lat.CONTEXTS) and d["paper"]["e2e_speedup"] == 1.65
     assert "128K" in capsys.readouterr().out
+
+
+def test_link_tile_rows_pads_transfers():
+    base = lat.layer_kernels(LLAMA, 4096)
+    tiled = lat.layer_kernels(LLAMA, 4096, dt=Dtypes(link_tile_rows=True))
+    assert tiled["transfer"][0].bytes == 32 * base["transfer"][0].bytes == 32 * 32 * 128 * 2
+    assert tiled["swap"][0].bytes - 32 * 32 * 2 == 32 * (base["swap"][0].bytes - 32 * 32 * 2)
+    assert lat.layer_kernels(LLAMA, 4096, batch=32)["transfer"][0].bytes == tiled["transfer"][0].bytes

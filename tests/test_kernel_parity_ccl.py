@@ -144,30 +144,34 @@ def test_ccl_simulator_multidevice_model():
     and an op runs once over both device views."""
     ttnn = runtime.ttnn
     mesh = default_mesh()
-    x = to_mesh([torch.zeros(32, 32), torch.ones(32, 32)], mesh, "fp32")
+    x = to_mesh([torch.zeros(32, 32), torch.ones(32, 32)], mesh, "bf16")
     assert tuple(x.tt.shape) == (64, 32)
     gathered = ttnn.all_gather(x.tt, dim=0)
     assert tuple(gathered.shape) == (128, 32)
     with trace_traffic() as t:
         mesh_swap(x)
-    # per device view: 2 data tiles read, 2 priority tiles read, 1 tile written; two views in one op run
+    # per device view: 2 data tiles read, 2 priority tiles read, 1 tile written; two views in one op run;
+    # every tile a bf16 tile (2 KiB): the gathered tensor keeps its declared dtype
     assert t.read_tiles == 2 * (2 + 2) and t.write_tiles == 2 * 1
+    assert t.total_bytes == (2 * (2 + 2) + 2 * 1) * 2048
 
 
-@pytest.mark.parametrize("rows, cols", [(32, 32), (32, 4096), (96, 1000)])
+@pytest.mark.parametrize("rows, cols", [(32, 32), (32, 256), (32, 4096), (96, 1000), (256, 1024)])
 def test_ccl_select_traffic(rows, cols):
     """Each gathered data tile is read once, each output tile written once, plus the two priority tiles
-    per busy core; the tiles are spread over the whole grid."""
+    per busy core; cores get >= 4 output tiles each, up to the whole grid."""
     g = torch.randn(2 * rows, cols)
     tg, tp = host.to_device(g), host.to_device(torch.zeros(64, 32))
     n_out = host.tiles(rows) * host.tiles(cols)
     gx, gy = runtime.grid()
-    busy = min(n_out, gx * gy)
+    busy = min(-(-n_out // 4), gx * gy)
     with trace_traffic() as t:
         out = mesh_select(tg, tp)
     assert t.write_bytes == out.nbytes
     assert t.read_tiles == 2 * n_out + 2 * busy
     assert t.cores == busy
+    assert t.read_bytes == t.read_tiles * host.TILE_BYTES["fp32"]
+    assert t.total_bytes <= 1.17 * (tg.nbytes + tp.nbytes + out.nbytes)  # pair overhead: 2 tiles per >= 12 moved
 
 
 # ---------------------------------------------------------------------------------------------- bad input

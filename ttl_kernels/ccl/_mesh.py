@@ -101,5 +101,12 @@ def all_gather_rows(x: MeshTensor) -> Any:
     """ttnn's all_gather along dim 0: every device then holds ``[2 * Rp, Cp]``, device 0's part on top.
 
     On hardware this is the fabric collective (the only inter-device transfer TT-Lang 1.1.1 can use);
-    on the simulator it is a host emulation that stacks two identical copies (global ``[4 Rp, Cp]``)."""
-    return runtime.ttnn.all_gather(x.tt, dim=0)
+    on the simulator it is a host emulation that stacks two identical copies (global ``[4 Rp, Cp]``).
+
+    The 1.1.1 simulator's all_gather returns a tensor declared with its float32 *backing* dtype; the
+    declared dtype of the input is put back (values are unchanged: they were bf16 values already), so the
+    select sees the dtype a device would and the traffic trace counts bf16 tiles as 2 KiB."""
+    out = runtime.ttnn.all_gather(x.tt, dim=0)
+    if getattr(out, "dtype", None) != getattr(x.tt, "dtype", None) and hasattr(out, "_dtype"):
+        out._dtype = x.tt.dtype  # simulator Tensor only (see the docstring)
+    return out
