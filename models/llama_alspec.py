@@ -65,13 +65,14 @@ def _rel(p: Path) -> str:
         return str(p)
 
 
-def random_llama(vocab: int, seed: int = 0) -> Decoder:
-    """A deterministic random tiny Llama-3 with the trained recipe's shape (4 layers, hidden 256, 4 q / 2 kv
-    heads of 64, SwiGLU 512, llama3 RoPE scaling, tied embeddings)."""
-    cfg = DecoderConfig(arch="llama", vocab_size=vocab, hidden_size=256, intermediate_size=512, num_layers=4,
+def random_model(vocab: int, seed: int = 0, arch: str = "llama") -> Decoder:
+    """A deterministic random tiny Llama-3 (or Qwen3) with the trained recipe's shape (4 layers, hidden 256,
+    4 q / 2 kv heads of 64, SwiGLU 512, tied embeddings; llama3 RoPE scaling / Qwen3 QK-norm)."""
+    rope = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 512} if arch == "llama" else None
+    cfg = DecoderConfig(arch=arch, vocab_size=vocab, hidden_size=256, intermediate_size=512, num_layers=4,
                         num_heads=4, num_kv_heads=2, head_dim=64, rope_theta=1e4, tie_word_embeddings=True,
-                        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                                      "original_max_position_embeddings": 512}, max_position_embeddings=4096)
+                        qk_norm=arch == "qwen3", rope_scaling=rope, max_position_embeddings=4096)
     torch.manual_seed(seed)
     m = Decoder(cfg).eval()
     with torch.no_grad():
@@ -81,7 +82,7 @@ def random_llama(vocab: int, seed: int = 0) -> Decoder:
     return m
 
 
-def add_alspec_args(ap: argparse.ArgumentParser, default_target: Path = DEFAULT_TARGET) -> None:
+def add_alspec_args(ap: argparse.ArgumentParser, default_target: Path = DEFAULT_TARGET, fallback_arch: str = "llama") -> None:
     ap.add_argument("--backend", choices=("torch", "sim"), default="torch",
                     help="torch: verify-only ALSpec on the reference model; sim: the two-device protocol (phase 2)")
     ap.add_argument("--target", default=None, help=f"HF checkpoint directory (default: {_rel(default_target)})")
@@ -100,7 +101,7 @@ def add_alspec_args(ap: argparse.ArgumentParser, default_target: Path = DEFAULT_
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="directory for the JSON and the plots")
     ap.add_argument("--name", default=None, help="output file stem (default: alspec_<target name>)")
     ap.add_argument("--no-plots", action="store_true")
-    ap.set_defaults(default_target=default_target)
+    ap.set_defaults(default_target=default_target, fallback_arch=fallback_arch)
 
 
 def _floats(s: str, what: str) -> list[float]:
@@ -153,9 +154,11 @@ def load(a) -> tuple[Decoder, object, str, list[str]]:
         raise FileNotFoundError(f"--target: no checkpoint at {str(path)!r}")
     tok = load_tokenizer(TOKENIZER_DIR) if TOKENIZER_DIR.exists() else None
     vocab = len(tok) if tok is not None else 4096
-    notes.append(f"no trained checkpoint at {_rel(path)}: using a deterministic random tiny Llama-3 "
+    arch = getattr(a, "fallback_arch", "llama")
+    label = {"llama": "Llama-3", "qwen3": "Qwen3"}[arch]
+    notes.append(f"no trained checkpoint at {_rel(path)}: using a deterministic random tiny {label} "
                  f"(seed {a.seed}); its hit rates and quality figures say nothing about a trained model.")
-    return random_llama(vocab, a.seed), tok, "random-tiny-llama3", notes
+    return random_model(vocab, a.seed, arch), tok, f"random-tiny-{arch}", notes
 
 
 def windows(a, tokenizer, model) -> tuple[torch.Tensor, str]:
@@ -301,9 +304,11 @@ def run(a) -> dict:
     return out
 
 
-def main(argv=None) -> int:
+def main(argv=None, default_target: Path = DEFAULT_TARGET, fallback_arch: str = "llama") -> int:
+    """The entry point; other entry points reuse it with their own default target (e.g. the Qwen3 one's
+    ``--alspec``: ``main(argv, ROOT / "checkpoints" / "tiny-qwen3-coder", "qwen3")``)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_alspec_args(ap)
+    add_alspec_args(ap, default_target, fallback_arch)
     a = ap.parse_args(argv)
     try:
         run(a)

@@ -239,3 +239,16 @@ def test_entry_point_sim_backend_is_phase_2():
     llama_alspec.add_alspec_args(ap)
     with pytest.raises(NotImplementedError, match="phase 2"):
         llama_alspec.run(ap.parse_args(["--backend", "sim"]))
+
+
+def test_entry_point_reusable_for_qwen3(tmp_path, capsys):
+    """What the Qwen3 entry's --alspec calls: the same main with its own default target and a Qwen3 fallback."""
+    from models import llama_alspec
+
+    rc = llama_alspec.main(["--windows", "1", "--window-tokens", "40", "--prefill", "36", "--prompt-len", "36",
+                            "--new-tokens", "2", "--lambdas", "0.1", "--chunks", "32", "--out", str(tmp_path), "--no-plots"],
+                           default_target=tmp_path / "no-qwen", fallback_arch="qwen3")
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "random tiny Qwen3" in out and "(qwen3, 4 layers" in out
+    assert (tmp_path / "alspec_random-tiny-qwen3.json").is_file()
