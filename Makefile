@@ -9,7 +9,7 @@ export PYTHONUNBUFFERED := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv run kernels test test-fast test-thorough compile-check bench lint clean
+.PHONY: venv run kernels test test-fast test-thorough compile-check bench train lint clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ compile-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/traffic.py
+
+# trains the tiny targets and their drafts from the stdlib sources (CPU ~1.5-2 h on 2 quiet cores; see training/README.md)
+train: $(STAMP)
+	bash training/run_all.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis bench/results/*.json
