@@ -201,3 +201,67 @@ class KernelTarget:
 
     def lm_head(self, h: torch.Tensor) -> torch.Tensor:
         return self.model.lm_head(h.to(self.model.dtype)).float()
+
+
+# ---------------------------------------------------------------------------------------- compile-only
+
+
+class _ShapeOnly:
+    """Stands in for a weight matrix when only its shape matters (compile-only runs)."""
+
+    def __init__(self, rows: int, cols: int, dtype: str):
+        self.shape, self.dtype = (rows, cols), dtype
+
+
+class ShapeOps(KernelOps):
+    """KernelOps for the compile-only backend: real TT-Lang kernel calls (which the compiler lowers), but
+    projection weights are shape-only stand-ins and ``ttnn.matmul`` is skipped, so full-size models need no
+    weights in memory."""
+
+    def __init__(self, config, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+        self.model, self.config, self.dtype, self.kv_dtype = None, config, dtype, kv_dtype
+        self.eps = config.rms_norm_eps
+        self.chunk = min(chunk_size, -(-max_seq_len // TILE) * TILE)
+        self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk
+        self.tables = RopeTables.from_config(config.head_dim, config.rope_theta, config.rope_scaling, self.max_seq_len, dtype)
+        self._weights = None
+
+    def weights(self):
+        if self._weights is None:
+            c, dt = self.config, self.dtype
+            vec = lambda n: host.to_device(torch.ones(1, n), dt)  # noqa: E731
+            mat = lambda i, o: _ShapeOnly(i, o, dt)  # noqa: E731
+            q, kv, h, f = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim, c.hidden_size, c.intermediate_size
+            layer = LayerWeights(ln1=vec(h), wq=mat(h, q), wk=mat(h, kv), wv=mat(h, kv), wo=mat(q, h), ln2=vec(h),
+                                 wg=mat(h, f), wu=mat(h, f), wd=mat(f, h),
+                                 qn=vec(c.head_dim) if c.qk_norm else None, kn=vec(c.head_dim) if c.qk_norm else None)
+            self._weights = ([layer] * c.num_layers, vec(h), mat(h, c.vocab_size))
+        return self._weights
+
+    def embed(self, ids):
+        return host.empty((len(ids), self.config.hidden_size), self.dtype)
+
+    def matmul(self, x, w):
+        return host.empty((x.shape[0], w.shape[1]), self.dtype)
+
+
+def compile_step(model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16") -> None:
+    """Lower every TT-Lang kernel instance one decode step of ``model`` (a :data:`ttl_kernels.shapes.MODEL_SHAPES`
+    name) uses, for ``batch`` users at ``position`` (``layers`` layers: every layer uses the same
+    instances).  For the compile driver: ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-0.6b``."""
+    from reference.decoder import DecoderConfig
+    from ttl_kernels.shapes import MODEL_SHAPES
+
+    m = MODEL_SHAPES[model]
+    cfg = DecoderConfig(arch=m["arch"], vocab_size=m["vocab"], hidden_size=m["hidden"], intermediate_size=m["intermediate"],
+                        num_layers=layers, num_heads=m["n_q"], num_kv_heads=m["n_kv"], head_dim=m["head_dim"],
+                        rms_norm_eps=m["eps"], rope_theta=m["rope_theta"], rope_scaling=m["rope_scaling"],
+                        qk_norm=m["arch"] == "qwen3")
+    ops = ShapeOps(cfg, max_seq_len=position + 1, kv_dtype=kv_dtype)
+    cache = ops.new_cache(batch)
+    cache.lengths.fill_(position)
+    ws, fn, lm = ops.weights()
+    decode_step(ops, ws, fn, lm, cache, [0] * batch, [position] * batch)
+
+
+compile_step.expected_ops = ("rsqrt_tile", "silu_tile", "exp_tile", "matmul_block", "transpose_wh_tile")

@@ -43,7 +43,7 @@ class CompileResult:
     ok: bool = False
     error: str = ""
     seconds: float = 0.0
-    files: dict[str, str] = field(default_factory=dict)  # thread name -> path of the generated C++
+    files: dict[str, str] = field(default_factory=dict)  # thread name (#n for the n-th kernel) -> generated C++
     issues: list[str] = field(default_factory=list)  # lint findings
     ops: list[str] = field(default_factory=list)  # compute ops called in the generated code
     missing_ops: list[str] = field(default_factory=list)
@@ -100,12 +100,24 @@ def _resolve(name: str):
 # ---------------------------------------------------------------------------------------------- child
 
 
+def _forget_compiled_kernels() -> None:
+    """Drop every cached kernel factory result of the project so the next case compiles (and reports) all
+    the kernels it uses, even those an earlier case in this child already compiled."""
+    import functools
+    import gc
+
+    for obj in gc.get_objects():
+        if isinstance(obj, functools._lru_cache_wrapper) and getattr(obj, "__module__", "").startswith(("ttl_kernels", "models", "tests")):
+            obj.cache_clear()
+
+
 def _child(arch: str, cases: list[str]) -> int:
     from . import runtime
 
     runtime.use_backend("compile", arch)
     runtime.backend()
     for case in cases:
+        _forget_compiled_kernels()
         print(_BEGIN + case, flush=True)
         t0 = time.perf_counter()
         rec = {"case": case, "ok": True, "error": ""}
@@ -157,8 +169,12 @@ def _run_child(arch: str, cases: list[str], timeout: float) -> tuple[list[dict],
             cur = None
         elif cur is not None:
             m = _WRITTEN.match(ln.strip())
-            if m:
-                cur["files"][m.group(1)] = m.group(2)
+            if m:  # a case may launch several kernels: number repeated thread names
+                name, n = m.group(1), 1
+                while name in cur["files"]:
+                    n += 1
+                    name = f"{m.group(1)}#{n}"
+                cur["files"][name] = m.group(2)
     if cur is not None:
         cur["error"] += ": " + tail[-1500:]
     return recs, tail
