@@ -225,6 +225,8 @@ def heldout_windows(tokenizer, n_windows: int, length: int, min_tokens: int | No
     from training.corpus import load_split
 
     docs = sorted(load_split("heldout"))
+    if hasattr(tokenizer, "model_max_length"):  # whole files are encoded and then cut: silence the length warning
+        tokenizer.model_max_length = max(int(tokenizer.model_max_length or 0), 1 << 30)
     rows = []
     stride = max(1, len(docs) // max(2 * n_windows, 1))
     for _, text in docs[::stride] + docs:
