@@ -71,7 +71,7 @@ def check(name, y, expect, dtype, mode="fp32"):
 # --------------------------------------------------------------------------------------------- RMSNorm
 
 
-@examples(8)
+@examples(12)
 @given(rows=rows_st, cols=cols_st, dtype=st.sampled_from([BF16, torch.float32]), eps=eps_st, seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_rms_norm_torch_api(rows, cols, dtype, eps, seed):
     x, w = _rand((rows, cols), seed).to(dtype), _rand((cols,), seed + 1, 0.2, 1.0).to(dtype)
@@ -80,7 +80,7 @@ def test_kernel_parity_rms_norm_torch_api(rows, cols, dtype, eps, seed):
     check("rms_norm", y, ref.rms_norm_fp32(x, w, eps), "fp32" if dtype == torch.float32 else "bf16")
 
 
-@examples(5)
+@examples(6)
 @given(rows=rows_st, cols=cols_st, dtype=dtype_st, eps=eps_st, seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_rms_norm_sentinel_padding(rows, cols, dtype, eps, seed, sim_mode):
     """TileTensor API with -42 in the padding of x and gamma; both simulator precision modes."""
@@ -103,7 +103,7 @@ def test_kernel_parity_rms_norm_matches_hf_order_in_bf16():
 # -------------------------------------------------------------------------------------- add + RMSNorm
 
 
-@examples(6)
+@examples(10)
 @given(rows=rows_st, cols=cols_st, dtype=st.sampled_from([BF16, torch.float32]), eps=eps_st, seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_add_rms_norm_torch_api(rows, cols, dtype, eps, seed):
     x, r = _rand((rows, cols), seed).to(dtype), _rand((rows, cols), seed + 2).to(dtype)
@@ -116,7 +116,7 @@ def test_kernel_parity_add_rms_norm_torch_api(rows, cols, dtype, eps, seed):
     check("add_rms_norm.y", y, ey, name)
 
 
-@examples(4)
+@examples(5)
 @given(rows=rows_st, cols=cols_st, dtype=dtype_st, eps=eps_st, seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_add_rms_norm_sentinel_padding(rows, cols, dtype, eps, seed, sim_mode):
     x, r, w = _rand((rows, cols), seed), _rand((rows, cols), seed + 2), _rand((1, cols), seed + 1, 0.2, 1.0)
@@ -133,7 +133,7 @@ heads_st = st.integers(1, 32)
 head_dim_st = st.sampled_from([64, 128])
 
 
-@examples(8)
+@examples(12)
 @given(rows=rows_st, heads=heads_st, head_dim=head_dim_st, dtype=st.sampled_from([BF16, torch.float32]), eps=eps_st,
        seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_head_rms_norm_torch_api(rows, heads, head_dim, dtype, eps, seed):
@@ -143,7 +143,7 @@ def test_kernel_parity_head_rms_norm_torch_api(rows, heads, head_dim, dtype, eps
     check("head_rms_norm", y, ref.head_rms_norm_rows(x, w, eps), "fp32" if dtype == torch.float32 else "bf16")
 
 
-@examples(4)
+@examples(5)
 @given(rows=rows_st, heads=heads_st, head_dim=st.sampled_from([32, 64, 96, 128]), dtype=dtype_st, eps=eps_st,
        seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_head_rms_norm_sentinel_padding(rows, heads, head_dim, dtype, eps, seed, sim_mode):

@@ -92,7 +92,7 @@ def decode_positions(draw, rows):
 heads_st = st.tuples(st.integers(1, 8), st.sampled_from([1, 2, 4]))  # (n_kv, n_q / n_kv)
 
 
-@examples(8)
+@examples(12)
 @given(data=st.data(), rows=st.integers(1, 64), heads=heads_st, d=st.sampled_from([64, 128]),
        dtype=st.sampled_from([BF16, torch.float32]), seed=st.integers(0, 2**31 - 1))
 def test_kernel_parity_rope_decode(data, rows, heads, d, dtype, seed):
@@ -108,7 +108,7 @@ def test_kernel_parity_rope_decode(data, rows, heads, d, dtype, seed):
     check("k", yk, ek, tab.dtype)
 
 
-@examples(4)
+@examples(5)
 @given(rows=st.integers(1, 96), heads=heads_st, d=st.sampled_from([64, 128]), dtype=st.sampled_from(["bf16", "fp32"]),
        start=st.one_of(st.integers(0, MAX_LEN - 96), st.sampled_from([0, 32, 4096, MAX_LEN - 96]), st.just(MAX_LEN - 1)),
        seed=st.integers(0, 2**31 - 1))

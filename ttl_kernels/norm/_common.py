@@ -108,8 +108,9 @@ def _chunk_width(ht: int, max_bc: int = MAX_BC) -> int:
 
 def l1_tiles(ht: int, bc: int, chunk_buffers: int, resident: bool) -> int:
     """Tiles of dataflow-buffer space per core: the kept tile row (HT, or one chunk when two-pass), the
-    chunk-shaped buffers (``chunk_buffers`` x BC, counting double-buffered ones twice) and 4 single tiles."""
-    return (ht if resident else bc) + chunk_buffers * bc + 4
+    chunk-shaped buffers (``chunk_buffers`` x BC, counting double-buffered ones twice) and 5 single tiles
+    (E0, the 2-slot accumulator, r, A)."""
+    return (ht if resident else bc) + chunk_buffers * bc + 5
 
 
 def plan_norm(rows: int, cols: int, dtype: str, grid: tuple[int, int], chunk_buffers: int) -> NormPlan:

@@ -10,14 +10,18 @@ Dataflow per tile row (32 rows x HT tiles), see :mod:`._common` for the plan and
              two-pass), then the NCH chunks of gamma.
 ``compute``  sweep 1, per chunk: ``h = x + residual`` to the writer and (resident plan) to a kept copy in
              L1, ``sq = h*h`` (times MASK on the last chunk), ``acc += sq @ ONES`` (1 x 1 tile; every
-             column = the row sum).  Then ``A = rsqrt(acc / H + eps) * E0`` (1 tile, the factor in column 0).
+             column = the row sum).  Then ``r = rsqrt(acc / H + eps)`` and ``A = r * E0`` (1 tile each: the
+             factor in column 0; two stores, because fusing the multiply with the two fills miscompiles).
              Sweep 2, per chunk: ``F = A @ gamma_chunk`` (1 x BC: ``inv[r] * gamma[c]``), ``y = h * F``
              with h from the kept copy (resident) or recomputed from the second stream (two-pass).
 ``writer``   per tile row the NCH chunks of h (during sweep 1), then the NCH chunks of y.
 
 DRAM traffic per tile row: x and residual read once (resident) or twice (two-pass), gamma HT tiles, h and
-y written once; per core E0 (+ MASK) once.  Every matmul is stored on its own, ``fill`` is used on single tiles or
-alone, and every waited block feeds a store (the 1.1.1 dialect rules).
+y written once; per core E0 (+ MASK) once.  15 dataflow buffers (WH allows 32); L1 per core
+(:func:`._common.l1_tiles`): HT + 15 BC + 5 tiles, 762 KiB at H = 8192 in bf16, 1012 KiB at H = 4096
+in fp32 (wider fp32 rows take the two-pass plan, 532 KiB).  Every matmul is stored on its own,
+``fill`` is used on single tiles or alone, and every waited block feeds a store (the 1.1.1 dialect
+rules).
 """
 
 from __future__ import annotations

@@ -11,14 +11,17 @@ Dataflow per tile row (32 rows x HT tiles), see :mod:`._common` for the plan and
              chunks of gamma.
 ``compute``  sweep 1, per chunk: keep a copy of the chunk in L1 (resident plan), ``sq = x*x`` (times
              MASK on the last chunk), ``acc += sq @ ONES`` (1 x 1 tile; every column = the row sum).
-             Then ``A = rsqrt(acc / H + eps) * E0`` (1 tile, the per-row factor in column 0).
+             Then ``r = rsqrt(acc / H + eps)`` and ``A = r * E0`` (1 tile each, the per-row factor in
+             column 0; two stores, because fusing the multiply with the two fills miscompiles).
              Sweep 2, per chunk: ``F = A @ gamma_chunk`` (1 x BC: ``inv[r] * gamma[c]``), ``y = x * F``
              with x from the kept copy (resident) or the second stream (two-pass).
 ``writer``   the NCH chunks of y.
 
 DRAM traffic per tile row: x read once (resident) or twice (two-pass), gamma HT tiles, y written once;
-per core E0 (+ MASK) once.  Every matmul is stored on its own, ``fill`` is used on single tiles or
-alone, and every waited block feeds a store (the 1.1.1 dialect rules).
+per core E0 (+ MASK) once.  13 dataflow buffers (WH allows 32); L1 per core
+(:func:`._common.l1_tiles`): HT + 11 BC + 5 tiles, 698 KiB at H = 8192 in bf16, 884 KiB at H = 4096 in
+fp32 (wider fp32 rows take the two-pass plan, 404 KiB).  Every matmul is stored on its own, ``fill`` is
+used on single tiles or alone, and every waited block feeds a store (the 1.1.1 dialect rules).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def _positions(rows: int, seq: int, start: int | None, spread: int = 7) -> list[
     return [(spread * b + 3) % seq for b in range(rows)]
 
 
-def _args(rows: int, n_q: int, n_kv: int, head_dim: int, seq: int, model: str, dtype: str = "bf16",
+def _args(rows: int, n_q: int, n_kv: int, head_dim: int, seq: int = 32, model: str = "qwen3-8b", dtype: str = "bf16",
           start: int | None = None, spread: int = 7, seed: int | None = None) -> tuple:
     """q, k and the first halves of the cos / sin tables for positions [0, seq) of ``model``'s config."""
     gen = generator(seed)
@@ -56,7 +56,7 @@ def rope_with_tables(q, k, cos, sin, positions):
     return rope(q, k, RopeTables.from_device(cos, sin), positions)
 
 
-def _kwargs(rows: int, seq: int, start: int | None = None, spread: int = 7, **_) -> dict:
+def _kwargs(rows: int, seq: int = 32, start: int | None = None, spread: int = 7, **_) -> dict:
     return {"positions": _positions(rows, seq, start, spread)}
 
 

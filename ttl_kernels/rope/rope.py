@@ -19,8 +19,8 @@ runtime one-hot selector tile ``S`` (``S[b, p_b % 32] = 1``) built on the host p
 One-hot matmuls are exact, so the kernel uses bit-for-bit the tables' values.  The table tile rows
 ``t_j`` are compile-time constants of the kernel: per tile row of q/k, ``K`` slots (its distinct table
 tile rows, padded), ``t = A0 + u*STEP + j*JSTEP + SLOT[u*KS + j]`` with up to 32 slot values captured as
-ints and selected by integer arithmetic (``1 // (1 + d*d)`` is 1 iff ``d == 0``), since captures cannot be
-tuples and kernels cannot index arrays.
+ints and selected by integer arithmetic (``1 - ((1023 + d*d) >> 10)`` is 1 iff ``d == 0`` for
+``|d| < 32``), since captures cannot be tuples and kernels cannot index arrays.
 
 * decode (positions anything): ``SLOT`` lists each tile row's distinct table tile rows (at most 32 per
   launch; more user tile rows are split over several launches), the selector is ``(rows_t*32) x (K*32)``.
@@ -265,22 +265,22 @@ def make_rope(plan: RopePlan, backend: str):
                     for j in range(K):
                         sl = ul * KS + j
                         t = (A0 + ug * STEP + j * JSTEP - CLAMP * j * ((ul + 1) // NU)
-                             + S00 * (1 // (1 + sl * sl)) + S01 * (1 // (1 + (sl - 1) * (sl - 1)))
-                             + S02 * (1 // (1 + (sl - 2) * (sl - 2))) + S03 * (1 // (1 + (sl - 3) * (sl - 3)))
-                             + S04 * (1 // (1 + (sl - 4) * (sl - 4))) + S05 * (1 // (1 + (sl - 5) * (sl - 5)))
-                             + S06 * (1 // (1 + (sl - 6) * (sl - 6))) + S07 * (1 // (1 + (sl - 7) * (sl - 7)))
-                             + S08 * (1 // (1 + (sl - 8) * (sl - 8))) + S09 * (1 // (1 + (sl - 9) * (sl - 9)))
-                             + S10 * (1 // (1 + (sl - 10) * (sl - 10))) + S11 * (1 // (1 + (sl - 11) * (sl - 11)))
-                             + S12 * (1 // (1 + (sl - 12) * (sl - 12))) + S13 * (1 // (1 + (sl - 13) * (sl - 13)))
-                             + S14 * (1 // (1 + (sl - 14) * (sl - 14))) + S15 * (1 // (1 + (sl - 15) * (sl - 15)))
-                             + S16 * (1 // (1 + (sl - 16) * (sl - 16))) + S17 * (1 // (1 + (sl - 17) * (sl - 17)))
-                             + S18 * (1 // (1 + (sl - 18) * (sl - 18))) + S19 * (1 // (1 + (sl - 19) * (sl - 19)))
-                             + S20 * (1 // (1 + (sl - 20) * (sl - 20))) + S21 * (1 // (1 + (sl - 21) * (sl - 21)))
-                             + S22 * (1 // (1 + (sl - 22) * (sl - 22))) + S23 * (1 // (1 + (sl - 23) * (sl - 23)))
-                             + S24 * (1 // (1 + (sl - 24) * (sl - 24))) + S25 * (1 // (1 + (sl - 25) * (sl - 25)))
-                             + S26 * (1 // (1 + (sl - 26) * (sl - 26))) + S27 * (1 // (1 + (sl - 27) * (sl - 27)))
-                             + S28 * (1 // (1 + (sl - 28) * (sl - 28))) + S29 * (1 // (1 + (sl - 29) * (sl - 29)))
-                             + S30 * (1 // (1 + (sl - 30) * (sl - 30))) + S31 * (1 // (1 + (sl - 31) * (sl - 31))))
+                             + S00 * (1 - ((1023 + sl * sl) >> 10)) + S01 * (1 - ((1023 + (sl - 1) * (sl - 1)) >> 10))
+                             + S02 * (1 - ((1023 + (sl - 2) * (sl - 2)) >> 10)) + S03 * (1 - ((1023 + (sl - 3) * (sl - 3)) >> 10))
+                             + S04 * (1 - ((1023 + (sl - 4) * (sl - 4)) >> 10)) + S05 * (1 - ((1023 + (sl - 5) * (sl - 5)) >> 10))
+                             + S06 * (1 - ((1023 + (sl - 6) * (sl - 6)) >> 10)) + S07 * (1 - ((1023 + (sl - 7) * (sl - 7)) >> 10))
+                             + S08 * (1 - ((1023 + (sl - 8) * (sl - 8)) >> 10)) + S09 * (1 - ((1023 + (sl - 9) * (sl - 9)) >> 10))
+                             + S10 * (1 - ((1023 + (sl - 10) * (sl - 10)) >> 10)) + S11 * (1 - ((1023 + (sl - 11) * (sl - 11)) >> 10))
+                             + S12 * (1 - ((1023 + (sl - 12) * (sl - 12)) >> 10)) + S13 * (1 - ((1023 + (sl - 13) * (sl - 13)) >> 10))
+                             + S14 * (1 - ((1023 + (sl - 14) * (sl - 14)) >> 10)) + S15 * (1 - ((1023 + (sl - 15) * (sl - 15)) >> 10))
+                             + S16 * (1 - ((1023 + (sl - 16) * (sl - 16)) >> 10)) + S17 * (1 - ((1023 + (sl - 17) * (sl - 17)) >> 10))
+                             + S18 * (1 - ((1023 + (sl - 18) * (sl - 18)) >> 10)) + S19 * (1 - ((1023 + (sl - 19) * (sl - 19)) >> 10))
+                             + S20 * (1 - ((1023 + (sl - 20) * (sl - 20)) >> 10)) + S21 * (1 - ((1023 + (sl - 21) * (sl - 21)) >> 10))
+                             + S22 * (1 - ((1023 + (sl - 22) * (sl - 22)) >> 10)) + S23 * (1 - ((1023 + (sl - 23) * (sl - 23)) >> 10))
+                             + S24 * (1 - ((1023 + (sl - 24) * (sl - 24)) >> 10)) + S25 * (1 - ((1023 + (sl - 25) * (sl - 25)) >> 10))
+                             + S26 * (1 - ((1023 + (sl - 26) * (sl - 26)) >> 10)) + S27 * (1 - ((1023 + (sl - 27) * (sl - 27)) >> 10))
+                             + S28 * (1 - ((1023 + (sl - 28) * (sl - 28)) >> 10)) + S29 * (1 - ((1023 + (sl - 29) * (sl - 29)) >> 10))
+                             + S30 * (1 - ((1023 + (sl - 30) * (sl - 30)) >> 10)) + S31 * (1 - ((1023 + (sl - 31) * (sl - 31)) >> 10)))
                         if IDENT == 0:
                             with sel_dfb.reserve() as sb:
                                 ts = ttl.copy(sel[ul * SELSTEP:ul * SELSTEP + 1, j:j + 1], sb)
