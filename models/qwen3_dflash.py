@@ -3,6 +3,7 @@
     python models/qwen3_dflash.py                       # the embedded default (tiny trained coder + its draft)
     python models/qwen3_dflash.py --target DIR --draft DIR --prompt "def fib(n):" --max-new-tokens 128
     python models/qwen3_dflash.py --backend sim          # the target runs on the TT-Lang kernels (simulator)
+    python models/qwen3_dflash.py --alspec               # ALSpec sweep on the same target (see models/llama_alspec.py)
 
 For every prompt the target first decodes plainly, then speculatively with the draft (same prompt, same
 sampling, same seed); the table reports tau (tokens per verify step, bonus included), the acceptance rate,
@@ -51,6 +52,12 @@ def random_draft(target, block_size: int, seed: int = 0) -> DFlashDraft:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--alspec" in argv:  # ALSpec sweep on this entry's target (options of models/llama_alspec.py)
+        argv.remove("--alspec")
+        from models.llama_alspec import main as alspec_main
+
+        return alspec_main(argv, default_target=DEFAULT_TARGET, fallback_arch="qwen3")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(ap, default_target=DEFAULT_TARGET)
     ap.add_argument("--draft", default=None, help=f"z-lab-format DFlash draft directory (default: {DEFAULT_DRAFT.relative_to(ROOT)})")
