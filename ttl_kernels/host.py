@@ -112,7 +112,7 @@ def torch_dtype_name(t: torch.Tensor, arg: str) -> str:
 def pad_to_tiles(t: torch.Tensor, pad_value: float = 0.0) -> torch.Tensor:
     r, c = t.shape
     out = torch.full((tiles(r) * TILE, tiles(c) * TILE), float(pad_value), dtype=torch.float32)
-    out[:r, :c] = t.float()
+    out[:r, :c] = t.detach().float()  # device tensors carry values only, never autograd history
     return out
 
 
