@@ -23,7 +23,7 @@ Constant tiles (cached device tensors, read once per core):
 ``MASK``    1 x BC tiles multiplying ``x * x`` of the last chunk: 1 for valid columns, 0 for the padding
             columns, so the padding of x (whatever it holds, e.g. the test sentinel -42) never reaches the
             mean; the mean divides by the true H.  All ones, built with ``fill``, when H is a multiple of
-            32; otherwise a host tensor (BC tiles read once per core).
+            32; otherwise a host tensor (BC tiles read once per core, with BC <= HT/16 in that case).
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ def l1_tiles(ht: int, bc: int, chunk_buffers: int, resident: bool) -> int:
 
 def plan_norm(rows: int, cols: int, dtype: str, grid: tuple[int, int], chunk_buffers: int) -> NormPlan:
     ht = tiles(cols)
-    bc = _chunk_width(ht)
+    # H not a multiple of 32: the last chunk's MASK (BC tiles) is read once per core, so narrow chunks keep
+    # that small (about HT/16 tiles: under 2% of a decode row's minimum traffic of 3 HT tiles)
+    bc = _chunk_width(ht, MAX_BC if cols % TILE == 0 else max(1, min(MAX_BC, ht // 16)))
     resident = l1_tiles(ht, bc, chunk_buffers, True) * TILE_BYTES[dtype] <= NORM_L1_BUDGET
     gx, gy = fit_grid(tiles(rows), grid)
     return NormPlan(tiles(rows), cols, bc, resident, gx, gy)

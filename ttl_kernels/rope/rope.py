@@ -22,11 +22,13 @@ tile rows, padded), ``t = A0 + u*STEP + j*JSTEP + SLOT[u*KS + j]`` with up to 32
 ints and selected by integer arithmetic (``1 - ((1023 + d*d) >> 10)`` is 1 iff ``d == 0`` for
 ``|d| < 32``), since captures cannot be tuples and kernels cannot index arrays.
 
-* decode (positions anything): ``SLOT`` lists each tile row's distinct table tile rows (at most 32 per
-  launch; more user tile rows are split over several launches), the selector is ``(rows_t*32) x (K*32)``.
-* prefill (a run ``start, start+1, ...`` longer than the slots allow): ``t = start//32 + u + j``, ``K = 1``
-  when ``start % 32 == 0`` (the table tile row is used as is: no selector, no matmul) else 2 (selectors:
-  the two shift matrices, shared by all tile rows).
+* decode (any positions): ``SLOT`` lists each tile row's distinct table tile rows (at most 32 per
+  launch; more user tile rows are split over several launches); the selector, ``(rows_t*32) x (K*32)``,
+  is built on the host and copied to the device per call.
+* prefill (a run ``start, start+1, ...`` that starts on a tile row, or is longer than the slots allow):
+  ``t = start//32 + u + j``, ``K = 1`` when ``start % 32 == 0`` (the table tile row is used as is: no
+  selector, no matmul) else 2 (selectors: the two shift matrices, cached on the device, shared by all tile
+  rows).  A shorter unaligned run takes the decode path (its tile rows need 1 or 2 slots each).
 
 Compile variants: the kernel is cached per plan, i.e. per tuple of table tile rows.  Decode recompiles
 when the set of 32-position table tile rows touched by a batch's users changes: every 32 steps for users
@@ -36,7 +38,8 @@ every 32 steps).  Prefill compiles once per ``(start // 32, start % 32 != 0, row
 
 Work split: an *item* is one tile row of q/k times a group of its heads (the ``n_q + n_kv`` heads of Q then
 K, split into ``G`` groups); items are dealt round-robin over the flattened grid.  Each item gathers its
-cos/sin (``K * (2*DH + 1)`` tiles: table tiles + selector) once and rotates its heads (1 x DH blocks).
+cos/sin once (``K * (2*DH + 1)`` tiles: table tiles + selectors; ``2*DH`` in aligned prefill) and rotates
+its heads (1 x DH blocks).  9 dataflow buffers.
 ``G`` is the most groups whose extra table reads stay within :data:`OVERHEAD_BUDGET` of the q/k traffic.
 Every q/k tile is read once and written once.
 """
