@@ -20,8 +20,9 @@ Position mask: ``[B * 32, n_slots * S]`` (bf16)
 Per-user scalars (``dist2``, ``norm2``, ``verdict``): ``[B * 32, 32]`` fp32, tile row ``b`` filled with the
     value (every element of the tile is equal).
 
-Constant tiles (:func:`const_tiles`, one bf16 tensor per (S, D, G), loaded once per core): cyclic column
-shifts for the portable row max, tile selectors, identity, ones and row selectors (see the ``C_*`` offsets).
+Constant tiles (:func:`const_tiles`, one bf16 tensor per (S, D, G)): the cyclic column shift P_1 for the
+portable row max, the tile selectors, the identity, ones and the valid-row selector (``C_*`` offsets).
+The partial-attention op reads ``4 Ct + 2`` of them per busy core (18 at S = 128) and derives the others.
 """
 
 from __future__ import annotations
@@ -39,12 +40,10 @@ MAX_CT = 4  # the score block is at most 4 tiles wide (S <= 128): one selector b
 SHIFTS = (16, 8, 4, 2, 1)  # butterfly steps of the portable row max
 
 # tile-column offsets of the constants in const_tiles()
-C_PERM = 0  # 5 tiles: (x @ P_k)[r, c] = x[r, (c + k) % 32] for k = 16, 8, 4, 2, 1
-C_SEL_TILE = 5  # MAX_CT blocks of (Ct x 1) tiles: block i is the identity in tile row i (row 0 for i >= Ct)
+C_PERM = 0  # 1 tile P_1: (x @ P_k)[r, c] = x[r, (c + k) % 32]; the kernel derives P_2 .. P_16 = P_1^k
+C_SEL_TILE = 1  # MAX_CT blocks of (Ct x 1) tiles: block i is the identity in tile row i (row 0 for i >= Ct)
 C_EYE = C_SEL_TILE + MAX_CT  # 1 tile: identity
-C_ONES_CT = C_EYE + 1  # (Ct x 1) tiles of ones: p @ ONES = row sums over a chunk
-C_SEL_CT = C_ONES_CT + 1  # (1 x Ct) tiles, row 0 ones: (m @ SEL)[r, c] = m[r, 0] (per-row broadcast)
-C_ONES_DT = C_SEL_CT + MAX_CT  # (Dt x 1) tiles of ones: x @ ONES = row sums over head_dim
+C_ONES_DT = C_EYE + 1  # (Dt x 1) tiles of ones: x @ ONES = row sums over head_dim
 C_VALID = C_ONES_DT + 1  # 1 tile: [i, k] = 1 for k < G (sums over the G valid query rows of a tile)
 N_CONST_COLS = C_VALID + 1
 
@@ -92,17 +91,10 @@ def const_tensor(ct: int, dt: int, g: int) -> torch.Tensor:
         c[tile_row * TILE:(tile_row + 1) * TILE, tile_col * TILE:(tile_col + 1) * TILE] = t
 
     eye = torch.eye(TILE)
-    for i, k in enumerate(SHIFTS):
-        put(0, C_PERM + i, perm_tile(k))
+    put(0, C_PERM, perm_tile(1))
     for i in range(MAX_CT):
         put(i if i < ct else 0, C_SEL_TILE + i, eye)  # selectors past Ct pick tile 0 again (max unchanged)
     put(0, C_EYE, eye)
-    for i in range(ct):
-        put(i, C_ONES_CT, torch.ones(TILE, TILE))
-    sel = torch.zeros(TILE, TILE)
-    sel[0, :] = 1.0
-    for i in range(ct):
-        put(0, C_SEL_CT + i, sel)
     for i in range(dt):
         put(i, C_ONES_DT, torch.ones(TILE, TILE))
     valid = torch.zeros(TILE, TILE)

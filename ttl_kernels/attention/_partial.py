@@ -24,7 +24,9 @@ one dtype); the simulator computes them in float32 unless told otherwise.
 Portable 1.1.1 dialect (identical semantics on the simulator and the compiler): the row max over a chunk
 is the tile-wise max of ``s @ E_i`` (tile selectors), then a 5-step butterfly ``w = max(w, w @ P_k)`` with
 cyclic column shifts k = 16, 8, 4, 2, 1; row sums are ``p @ ONES``; the per-row broadcast of ``m`` over the
-chunk is ``m @ SEL``.  Every matmul is stored alone (or as ``prev + a @ b``), ``fill`` only touches single
+chunk is ``diag(m) @ ONES``.  Of the constants only ``P_1``, the ``E_i`` and ``I`` come from DRAM
+(``4 Ct + 2`` tiles per busy core, 18 at S = 128); ``P_2k = P_k @ P_k``, ``ONES (Ct x 1) = (sum E_i) @ ONES_1``
+(a filled tile) and its transpose are derived in L1 once per core.  Every matmul is stored alone (or as ``prev + a @ b``), ``fill`` only touches single
 tiles, state goes through 2-slot buffers and no buffer is waited on twice at once.  31 dataflow buffers
 (Wormhole allows 32); short-lived temporaries share buffers (``d`` is the butterfly's matmul temp and the
 diag tile; ``p`` holds the broadcast max, then ``p``).
@@ -40,7 +42,7 @@ from functools import lru_cache
 
 from ..runtime import ttl, ttnn
 from . import _simcompat
-from ._layout import C_EYE, C_ONES_CT, C_PERM, C_SEL_CT, C_SEL_TILE, NEG
+from ._layout import C_EYE, C_PERM, C_SEL_TILE, NEG
 from ._plan import PartialPlan
 
 
@@ -56,7 +58,7 @@ def make_partial_op(plan: PartialPlan, backend: str):
     B0, B0NKV, NKV, SMAX_T, OBASE = plan.b0, plan.b0 * plan.nkv, plan.nkv, plan.smax_t, plan.obase
     SCALE = float(plan.scale)
     NEGV = NEG
-    CP, CS, CE, CO, CL = C_PERM, C_SEL_TILE, C_EYE, C_ONES_CT, C_SEL_CT
+    CP, CS, CE = C_PERM, C_SEL_TILE, C_EYE
 
     @ttl.operation(grid=(plan.gx, plan.gy))
     def partial_attention(q, k, v, mask, consts, f32, o_part, ml_part, spec_out):
@@ -65,7 +67,7 @@ def make_partial_op(plan: PartialPlan, backend: str):
         k_dfb = ttl.make_dataflow_buffer_like(k, shape=(CT, DT), block_count=2)
         v_dfb = ttl.make_dataflow_buffer_like(v, shape=(CT, DT), block_count=2)
         mask_dfb = ttl.make_dataflow_buffer_like(mask, shape=(1, CT), block_count=1)
-        # constant tiles, loaded once per core and held
+        # constant tiles, held by the compute thread for the whole kernel
         p16_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         p8_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         p4_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
@@ -76,7 +78,7 @@ def make_partial_op(plan: PartialPlan, backend: str):
         e2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CT, 1), block_count=1)
         e3_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CT, 1), block_count=1)
         eye_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        onesc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CT, 1), block_count=1)
+        onesc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CT, 1), block_count=2)
         selc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CT), block_count=1)
         # compute intermediates (bf16; consts is a large enough 'like' tensor for every block shape)
         kv32_dfb = ttl.make_dataflow_buffer_like(f32, shape=(CT, DT), block_count=1)
@@ -102,18 +104,47 @@ def make_partial_op(plan: PartialPlan, backend: str):
             x, y = ttl.node(dims=2)
             core = y * GX + x
             if core < NU:
-                # constant tiles: waited once, held for every unit, popped at the end
-                p16 = p16_dfb.wait()
-                p8 = p8_dfb.wait()
-                p4 = p4_dfb.wait()
-                p2 = p2_dfb.wait()
-                p1 = p1_dfb.wait()
+                # constant tiles, held for every unit and popped at the end.  DRAM gives P_1, the 4 tile
+                # selectors (4 Ct tiles; past Ct they repeat E_0, which leaves the max unchanged) and I; the
+                # rest is derived here (a buffer has one producer thread, so these are compute's alone).
                 e0 = e0_dfb.wait()
                 e1 = e1_dfb.wait()
                 e2 = e2_dfb.wait()
                 e3 = e3_dfb.wait()
                 eye = eye_dfb.wait()
+                # cyclic shifts P_2k = P_k @ P_k (exact: one 1 per row and column)
+                p1 = p1_dfb.wait()
+                with p2_dfb.reserve() as cb:
+                    cb.store(p1 @ p1)
+                p2 = p2_dfb.wait()
+                with p4_dfb.reserve() as cb:
+                    cb.store(p2 @ p2)
+                p4 = p4_dfb.wait()
+                with p8_dfb.reserve() as cb:
+                    cb.store(p4 @ p4)
+                p8 = p8_dfb.wait()
+                with p16_dfb.reserve() as cb:
+                    cb.store(p8 @ p8)
+                p16 = p16_dfb.wait()
+                # ONES (Ct x 1) = (E_0 + .. + E_{Ct-1}) @ ONES_1, and its transpose ONES (1 x Ct)
+                with onesc_dfb.reserve() as cb:
+                    if CT == 1:
+                        cb.store(e0)
+                    else:
+                        if CT == 2:
+                            cb.store(e0 + e1)
+                        else:
+                            if CT == 3:
+                                cb.store(e0 + e1 + e2)
+                            else:
+                                cb.store(e0 + e1 + e2 + e3)
+                with d_dfb.reserve() as d:
+                    d.store(ttl.math.fill(d, 1.0))
+                with onesc_dfb.wait() as jb, d_dfb.wait() as d, onesc_dfb.reserve() as cb:
+                    cb.store(jb @ d)
                 onesc = onesc_dfb.wait()
+                with selc_dfb.reserve() as cb:
+                    cb.store(ttl.math.transpose(onesc))
                 selc = selc_dfb.wait()
                 for it in range(ITERS):
                     u = it * NC + core
@@ -204,9 +235,12 @@ def make_partial_op(plan: PartialPlan, backend: str):
                                             with d_dfb.wait() as t, mn_dfb.reserve() as mn:
                                                 mn.store(ttl.math.max(m0, ttl.math.max(wa, t)))
                                             with mn_dfb.wait() as mn:
-                                                # p_dfb holds the broadcast max first, then p (2 slots)
-                                                with p_dfb.reserve() as mb:
-                                                    mb.store(mn @ selc)
+                                                # per-row broadcast of the new max: diag(m) @ ONES (1 x Ct);
+                                                # p_dfb holds it first, then p (2 slots)
+                                                with d_dfb.reserve() as d:
+                                                    d.store(mn * eye)
+                                                with d_dfb.wait() as d, p_dfb.reserve() as mb:
+                                                    mb.store(d @ selc)
                                                 with p_dfb.wait() as mb, p_dfb.reserve() as pn:
                                                     pn.store(ttl.math.exp(sc - mb))
                                                 with al_dfb.reserve() as al:
@@ -258,17 +292,7 @@ def make_partial_op(plan: PartialPlan, backend: str):
             x, y = ttl.node(dims=2)
             core = y * GX + x
             if core < NU:
-                with p16_dfb.reserve() as c0, p8_dfb.reserve() as c1, p4_dfb.reserve() as c2, p2_dfb.reserve() as c3, p1_dfb.reserve() as c4:
-                    t0 = ttl.copy(consts[0:1, CP:CP + 1], c0)
-                    t1 = ttl.copy(consts[0:1, CP + 1:CP + 2], c1)
-                    t2 = ttl.copy(consts[0:1, CP + 2:CP + 3], c2)
-                    t3 = ttl.copy(consts[0:1, CP + 3:CP + 4], c3)
-                    t4 = ttl.copy(consts[0:1, CP + 4:CP + 5], c4)
-                    t0.wait()
-                    t1.wait()
-                    t2.wait()
-                    t3.wait()
-                    t4.wait()
+                # constants: P_1, the 4 tile selectors (Ct x 1 tiles each; past Ct they repeat E_0) and I
                 with e0_dfb.reserve() as c0, e1_dfb.reserve() as c1, e2_dfb.reserve() as c2, e3_dfb.reserve() as c3:
                     t0 = ttl.copy(consts[0:CT, CS:CS + 1], c0)
                     t1 = ttl.copy(consts[0:CT, CS + 1:CS + 2], c1)
@@ -278,13 +302,11 @@ def make_partial_op(plan: PartialPlan, backend: str):
                     t1.wait()
                     t2.wait()
                     t3.wait()
-                with eye_dfb.reserve() as c0, onesc_dfb.reserve() as c1, selc_dfb.reserve() as c2:
+                with eye_dfb.reserve() as c0, p1_dfb.reserve() as c1:
                     t0 = ttl.copy(consts[0:1, CE:CE + 1], c0)
-                    t1 = ttl.copy(consts[0:CT, CO:CO + 1], c1)
-                    t2 = ttl.copy(consts[0:1, CL:CL + CT], c2)
+                    t1 = ttl.copy(consts[0:1, CP:CP + 1], c1)
                     t0.wait()
                     t1.wait()
-                    t2.wait()
                 for it in range(ITERS):
                     u = it * NC + core
                     if u < NU:
