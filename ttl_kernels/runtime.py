@@ -153,6 +153,7 @@ def _load_sim() -> Backend:
 
     _restore_torch_dtypes()
     _fix_sim_diagnostics()
+    _share_dram_tensors()
     grid = _grid_from_env() or TARGET_GRIDS["n150"]
     return Backend("sim", None, sim_ttl, sim_ttnn, None, grid)
 
@@ -199,6 +200,17 @@ def _restore_torch_dtypes() -> None:
     """
     torch.bfloat16 = TORCH_BF16  # type: ignore[misc]
     torch.float16 = TORCH_FP16  # type: ignore[misc]
+
+
+def _share_dram_tensors() -> None:
+    """The 1.1.1 simulator deep-copies every value in an operation's context once per core of the launch
+    grid, including the operation's tensor arguments, and never uses the copies (per-core state is the
+    dataflow buffers, which it rebuilds separately; named tensors are already shared).  Letting tensors
+    deep-copy to themselves keeps the same semantics and makes launches many times faster (silu_mul on
+    2048 x 4096: 16.1 s -> 0.8 s)."""
+    from ttl.sim.ttnnsim import Tensor
+
+    Tensor.__deepcopy__ = lambda self, memo: self
 
 
 def _fix_sim_diagnostics() -> None:
