@@ -45,3 +45,24 @@ def test_training_steps_reduce_loss():
         loss.backward()
         opt.step()
     assert float(loss) < 0.8 * first
+
+
+def test_small_draft_distillation_reduces_kl():
+    from training.train_small_draft import build_hf, draft_config, kl_step
+
+    t = _target()
+    tcfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "vocab_size": 80, "hidden_size": 64,
+            "intermediate_size": 96, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 16, "rope_theta": 1e6, "max_position_embeddings": 128}
+    cfg = draft_config(tcfg, layers=1, hidden=32, heads=2, kv_heads=1, head_dim=16, ffn=48)
+    assert cfg["vocab_size"] == 80 and cfg["num_hidden_layers"] == 1 and cfg["tie_word_embeddings"]
+    d = build_hf(cfg)
+    opt = torch.optim.AdamW(d.parameters(), lr=1e-2)
+    ids = torch.randint(3, 80, (4, 24))
+    first = kl_step(d, t, ids).item()
+    for _ in range(40):
+        loss = kl_step(d, t, ids)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.7 * first
