@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import runtime
-from ..host import SENTINEL, TileTensor, to_device, torch_dtype_name
+from ..host import TileTensor, to_device, torch_dtype_name
 from ._layout import MAX_CT, TILE, decode_q_to_tiles, kv_cache_to_tiles
 
 HEAD_DIMS = (64, 128)
@@ -176,8 +175,4 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
     return DecodeArgs(batch, n_q, n_kv, head_dim, s_max, chunk, pos, check_scale(scale, head_dim), kv, torch_io, _raw=(q, k_cache, v_cache))
 
 
-def backend_key() -> str:
-    return runtime.backend_name()
-
-
-__all__ = ["DecodeArgs", "SENTINEL", "check_chunk", "check_lambda", "check_scale", "parse"]
+__all__ = ["DecodeArgs", "check_chunk", "check_lambda", "check_scale", "parse"]

@@ -27,7 +27,6 @@ The partial-attention op reads ``4 Ct + 2`` of them per busy core (18 at S = 128
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
@@ -129,10 +128,6 @@ def fp32_like(ct: int, dt: int) -> host.TileTensor:
         n = max(ct, dt, 1)
         _device_consts[key] = host.empty((n * TILE, n * TILE), "fp32")
     return _device_consts[key]
-
-
-def default_scale(head_dim: int, scale: float | None) -> float:
-    return 1.0 / math.sqrt(head_dim) if scale is None else float(scale)
 
 
 @lru_cache(maxsize=None)

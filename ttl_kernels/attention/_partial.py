@@ -19,7 +19,10 @@ Shapes in tiles (Dt = D / 32, Ct = S / 32; one tile row of Q holds the G query h
   the speculative output: it *is* the normalised sink + recent attention.
 
 All tiles are bf16 (the 1.1.1 compiler requires every operand of an op and its destination buffer to share
-one dtype); the simulator computes them in float32 unless told otherwise.
+one dtype); the simulator computes them in float32 unless told otherwise.  The running max starts at
+``NEG = -1e30`` and masked scores are ``s + NEG``, so their ``exp(. - m)`` is exactly 0 in the simulator
+(an SFPU ``exp`` of such arguments is expected to flush to 0 too; not checked on silicon).  Every processed
+chunk has at least one visible key, so no row's max is ever a masked value.
 
 Portable 1.1.1 dialect (identical semantics on the simulator and the compiler): the row max over a chunk
 is the tile-wise max of ``s @ E_i`` (tile selectors), then a 5-step butterfly ``w = max(w, w @ P_k)`` with

@@ -27,14 +27,15 @@ DRAM traffic per call: K and V once (the minimum), plus per unit Q (D/32 tiles) 
 
 from __future__ import annotations
 
+import torch
+
 from .. import runtime
-from ..host import empty, to_torch
+from ..host import TILE_BYTES, empty, to_torch
 from ._common import DecodeArgs, parse
 from ._layout import TILE, chunk_mask, const_tiles, decode_o_from_tiles, fp32_like, mask_tensor
 from ._partial import make_partial_op
 from ._plan import MergePlan, flash_plan, groups
 from .merge import make_merge_op
-from ..host import TILE_BYTES
 
 
 def flash_plans(a: DecodeArgs) -> list:
@@ -45,11 +46,12 @@ def flash_plans(a: DecodeArgs) -> list:
 
 
 def _masks(a: DecodeArgs):
+    """Slot 0 of each user: the last chunk (the one holding pos) with keys > pos hidden (slots 1, 2 unused)."""
+    zero = torch.zeros(a.chunk)
     rows = []
     for p in a.positions:
-        start = (p // a.chunk) * a.chunk  # the last chunk holds pos
-        hide = chunk_mask(start, a.chunk, 0, p)
-        rows.append([hide, hide, hide])
+        start = (p // a.chunk) * a.chunk
+        rows.append([chunk_mask(start, a.chunk, 0, p), zero, zero])
     return mask_tensor(rows, a.chunk)
 
 

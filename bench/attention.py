@@ -1,0 +1,239 @@
+"""Decode attention at Llama-3.1-8B shapes on the simulator: traffic vs the minimum, core balance, roofline.
+
+    python bench/attention.py [--contexts 1024,...,131072] [--lambda 0.1] [--chunk 128] [--check]
+                              [--kernels flash,speculative] [--json bench/results/attention.json]
+
+Per context length L (batch 1, 32 query / 8 KV heads, head_dim 128, bf16 KV cache, position L - 1) and per
+kernel (split-KV flash decode; ALSpec speculative decode with S = --chunk):
+
+* bytes moved DRAM <-> L1, traced on the simulator (``ttl_kernels.trace``: every ttl.copy, tiles x bytes per
+  tile), split into K + V, Q, constants, masks, partial results and outputs; the minimum is K and V read
+  once (``2 x 8 x L x 128 x 2`` bytes); target ratio <= 1.05;
+* cores that read KV and the max / mean KV bytes per such core (traced per core; target >= 56 cores and
+  <= 1.10);
+* the same bytes from the compile-time plan (``model_bytes``), which must equal the trace on the simulated
+  n150 grid, and the plan's bytes on the p150 grid (13 x 10 cores: more cores read the constant tiles);
+* roofline latency = bytes / DRAM bandwidth on n150 (288 GB/s) and p150 (512 GB/s), next to the minimum
+  bytes at ttnn's ~180 GB/s (its flash decode on Wormhole) and at the full 288 GB/s;
+* for the speculative kernel, the share of KV the approximation reads (2S / P);
+* simulator wall time of the kernel calls (uploads excluded) and of the host upload.
+
+Simulator wall time on a shared 2-core machine: ~2 s per kernel at 1K tokens, ~15 s at 32K, ~50 s at 128K
+(its cost is per block operation, ~40 per 128-token chunk per KV head, spread over 64 simulated cores).
+The whole default sweep (both kernels, 1K .. 128K, ``--check``) takes about 5 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from ttl_kernels import host, runtime  # noqa: E402
+from ttl_kernels.attention import make_speculative_decode  # noqa: E402
+from ttl_kernels.attention._common import parse  # noqa: E402
+from ttl_kernels.attention._plan import MergePlan, PartialPlan, flash_plan, spec_plan  # noqa: E402
+from ttl_kernels.attention.flash_decode import flash_plans, run_flash_decode  # noqa: E402
+from ttl_kernels.attention.speculative_decode import spec_plans  # noqa: E402
+from ttl_kernels.shapes import MODEL_SHAPES  # noqa: E402
+from ttl_kernels.testing import pcc  # noqa: E402
+from ttl_kernels.trace import trace_traffic  # noqa: E402
+
+HW_GBPS = {"n150": 288.0, "p150": 512.0}
+TTNN_GBPS = 180.0  # ttnn flash decode on Wormhole (numbers.md)
+GRIDS = {"n150": (8, 8), "p150": (13, 10)}
+BF16 = host.TILE_BYTES["bf16"]
+
+
+def model_bytes(plan: PartialPlan, mplan: MergePlan | None) -> dict:
+    """DRAM <-> L1 bytes of one group's operations, from the compile-time plan (what the kernels copy)."""
+    ct, dt, kvb = plan.ct, plan.dt, plan.kv_tile_bytes
+    out = defaultdict(int)
+    busy = set()
+    for u in range(plan.nu):
+        _, _, lo, hi, _ = plan.unit(u)
+        busy.add(u % plan.nc)
+        out["q"] += dt * BF16
+        out["kv"] += 2 * (hi - lo) * ct * dt * kvb
+        out["mask"] += sum(ct * BF16 for v in range(lo, hi) if v in (plan.va, plan.vb, plan.vc))
+        out["partials_written"] += (dt + 2) * BF16
+    out["constants"] += len(busy) * (4 * ct + 2) * BF16
+    if mplan is not None:
+        segs = plan.w
+        if mplan.np > 1:
+            out["partials_read"] += segs * mplan.np * (dt + 2) * BF16
+            out["constants"] += segs * BF16  # I, per segment with something to merge
+        else:
+            out["partials_read"] += segs * dt * BF16
+        out["outputs"] += segs * dt * BF16
+        if mplan.verify:
+            out["partials_read"] += segs * dt * BF16  # the speculative output again, for dist2
+            out["constants"] += mplan.nbu * (dt + 1) * BF16
+            out["outputs"] += 3 * mplan.nbu * BF16
+    out["total"] = sum(out.values())
+    return dict(out)
+
+
+def plans_for(kind: str, grid, ctx: int, chunk: int, lam: float, m: dict):
+    """(partial plan, merge plan or None) for batch 1 at position ctx - 1 on ``grid``."""
+    dt, ct = m["head_dim"] // 32, chunk // 32
+    if kind == "flash":
+        p = flash_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, -(-ctx // chunk), 1.0, BF16)
+        return p, (None if p.np == 1 else MergePlan(p.gx, p.gy, 0, 1, m["n_kv"], dt, p.np, 0))
+    p = spec_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, -(-ctx // 32) * 32, 1.0, BF16)
+    return p, MergePlan(p.gx, p.gy, 0, 1, m["n_kv"], dt, p.np, 1, lam * lam)
+
+
+def per_core_kv(events) -> dict:
+    """KV bytes read per core from the simulator's copy trace."""
+    per = defaultdict(int)
+    for ev in events:
+        d = ev.data
+        if ev.event != "copy_end" or d.get("direction") != "read" or d.get("tensor") not in ("k", "v"):
+            continue
+        per[(ev.kernel or "core0").split("-")[0]] += int(d.get("dram", d["tiles"])) * int(d.get("tile_bytes", BF16))
+    return per
+
+
+def classify(per_tensor: dict) -> dict:
+    names = {"k": "kv", "v": "kv", "q": "q", "consts": "constants", "mask": "mask"}
+    out = defaultdict(int)
+    for name, b in per_tensor.items():
+        out[names.get(name, "partials_and_outputs")] += b["read_bytes"] + b["write_bytes"]
+    return dict(out)
+
+
+def run_case(kind: str, ctx: int, chunk: int, lam: float, m: dict, tensors) -> dict:
+    q, k, v = tensors
+    pos = [ctx - 1]
+    t_up = time.perf_counter()
+    a = parse(q, k, v, pos, chunk_size=chunk, scale=None, kv_dtype="bf16", n_q=m["n_q"]).upload()
+    upload = time.perf_counter() - t_up
+    from ttl.sim.context import get_context
+
+    t0 = time.perf_counter()
+    with trace_traffic() as t:
+        start = len(get_context().trace_events)
+        if kind == "flash":
+            res = [run_flash_decode(a)]
+            plans = flash_plans(a)
+        else:
+            res = list(make_speculative_decode(lam, chunk).run(a))
+            plans = spec_plans(a)
+        kv_core = per_core_kv(get_context().trace_events[start:])
+    wall = time.perf_counter() - t0
+    (plan,) = plans
+    mplan = None if (kind == "flash" and plan.np == 1) else MergePlan(plan.gx, plan.gy, 0, 1, m["n_kv"], a.dt, plan.np, int(kind != "flash"), lam * lam)
+    modelled = model_bytes(plan, mplan)
+    minimum = 2 * m["n_kv"] * ctx * m["head_dim"] * 2
+    loads = list(kv_core.values())
+    row = {
+        "kernel": kind,
+        "context": ctx,
+        "chunk": chunk,
+        "bytes": t.total_bytes,
+        "min_bytes": minimum,
+        "ratio": round(t.total_bytes / minimum, 4),
+        "breakdown": classify(t.per_tensor),
+        "model_bytes_n150": modelled["total"],
+        "model_matches_trace": modelled["total"] == t.total_bytes,
+        "cores_total": t.cores,
+        "kv_cores": len(loads),
+        "kv_max_over_mean": round(max(loads) / (sum(loads) / len(loads)), 4),
+        "units": plan.nu,
+        "splits_per_segment": plan.nsm,
+        "sim_wall_s": round(wall, 2),
+        "upload_s": round(upload, 2),
+    }
+    p150, p150m = plans_for(kind, GRIDS["p150"], ctx, chunk, lam, m)
+    b150 = model_bytes(p150, p150m)["total"]
+    p150_loads = [c for c in p150.core_chunks() if c]
+    row.update({
+        "model_bytes_p150": b150,
+        "ratio_p150": round(b150 / minimum, 4),
+        "p150_kv_cores": len(p150_loads),
+        "p150_kv_max_over_mean": round(max(p150_loads) / (sum(p150_loads) / len(p150_loads)), 4),
+        "roofline_us_n150": round(t.total_bytes / (HW_GBPS["n150"] * 1e3), 2),
+        "roofline_us_p150": round(b150 / (HW_GBPS["p150"] * 1e3), 2),
+        "min_at_ttnn_180gbps_us": round(minimum / (TTNN_GBPS * 1e3), 2),
+        "min_at_288gbps_us": round(minimum / (HW_GBPS["n150"] * 1e3), 2),
+    })
+    if kind != "flash":
+        p_end = -(-ctx // 32) * 32
+        row["approx_kv_share"] = round(min(1.0, 2 * chunk / p_end), 4)
+        row["verdict"] = float(host.to_torch(res[4])[0, 0])
+    row["_outputs"] = res
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--contexts", default="1024,2048,4096,8192,16384,32768,65536,131072")
+    ap.add_argument("--kernels", default="flash,speculative")
+    ap.add_argument("--lambda", dest="lam", type=float, default=0.1)
+    ap.add_argument("--chunk", type=int, default=128)
+    ap.add_argument("--check", action="store_true", help="also compare the outputs with the torch reference (slow at long contexts)")
+    ap.add_argument("--json", default="bench/results/attention.json")
+    a = ap.parse_args(argv)
+    m = MODEL_SHAPES["llama-3.1-8b"]
+    b = runtime.backend()
+    if b.name != "sim":
+        raise SystemExit("bench/attention.py traces the simulator; run it with TTL_KERNELS_BACKEND=sim (or auto without a device)")
+    print(f"# bench/attention.py on {platform.node()}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, Llama-3.1-8B heads "
+          f"({m['n_q']} q / {m['n_kv']} kv, head_dim {m['head_dim']}), batch 1, bf16 KV, S = {a.chunk}, lambda = {a.lam}")
+    hdr = (f"{'kernel':<11} {'ctx':>6} {'bytes':>12} {'min':>12} {'ratio':>6} {'p150':>6} {'kvcores':>7} {'max/mean':>8} "
+           f"{'n150 us':>8} {'p150 us':>8} {'ttnn180':>8} {'2S/P':>6} {'sim s':>7} {'upload s':>8}")
+    print(hdr)
+    rows = []
+    for ctx in [int(x) for x in a.contexts.split(",") if x]:
+        g = torch.Generator().manual_seed(ctx)
+        bf16 = runtime.TORCH_BF16
+        q = torch.randn(1, m["n_q"], m["head_dim"], generator=g).to(bf16)
+        k = torch.randn(1, m["n_kv"], ctx, m["head_dim"], generator=g).to(bf16)
+        v = torch.randn(1, m["n_kv"], ctx, m["head_dim"], generator=g).to(bf16)
+        for kind in [x for x in a.kernels.split(",") if x]:
+            r = run_case(kind, ctx, a.chunk, a.lam, m, (q, k, v))
+            outs = r.pop("_outputs")
+            if a.check:
+                from reference import attention as ref
+                from ttl_kernels.attention import decode_o_from_tiles
+
+                o = decode_o_from_tiles(host.to_torch(outs[0]), 1, m["n_q"], m["n_kv"])
+                r["pcc_exact"] = round(pcc(o, ref.sdpa_decode(q, k, v, [ctx - 1])), 6)
+            rows.append(r)
+            share = f"{r['approx_kv_share']:.3f}" if "approx_kv_share" in r else "-"
+            print(f"{kind:<11} {ctx:>6} {r['bytes']:>12,} {r['min_bytes']:>12,} {r['ratio']:>6.3f} {r['ratio_p150']:>6.3f} {r['kv_cores']:>7} "
+                  f"{r['kv_max_over_mean']:>8.3f} {r['roofline_us_n150']:>8.1f} {r['roofline_us_p150']:>8.1f} {r['min_at_ttnn_180gbps_us']:>8.1f} "
+                  f"{share:>6} {r['sim_wall_s']:>7.1f} {r['upload_s']:>8.1f}", flush=True)
+            if not r["model_matches_trace"]:
+                print(f"  !! plan model {r['model_bytes_n150']:,} bytes != traced {r['bytes']:,}")
+    out = Path(a.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"command": "python bench/attention.py " + " ".join(sys.argv[1:] if argv is None else argv), "machine": platform.node(),
+           "backend": b.name, "grid": list(b.grid), "model": "llama-3.1-8b", "batch": 1, "kv_dtype": "bf16", "chunk": a.chunk,
+           "lambda": a.lam, "bandwidth_gbps": HW_GBPS, "ttnn_anchor_gbps": TTNN_GBPS, "rows": rows}
+    if out.exists() and a.json.endswith("attention.json"):
+        try:  # keep rows of other contexts from earlier (partial) runs
+            old = json.loads(out.read_text())
+            keep = [r for r in old.get("rows", []) if (r["kernel"], r["context"]) not in {(x["kernel"], x["context"]) for x in rows}]
+            doc["rows"] = sorted(keep + rows, key=lambda r: (r["kernel"], r["context"]))
+        except (ValueError, KeyError):
+            pass
+    out.write_text(json.dumps(doc, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
