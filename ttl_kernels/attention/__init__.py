@@ -64,12 +64,15 @@ def _flash_decode_tiles(q, k, v, positions, chunk_size=128, kv_dtype="bf16", n_q
 
 
 def _speculative_decode_tiles(q, k, v, positions, chunk_size=128, kv_dtype="bf16", n_q=32, lambda_=0.2):
-    """Registry adapter: speculative decode on the 2-D layouts; returns the five outputs in tile layouts."""
+    """Registry adapter: speculative decode on the 2-D layouts; returns (exact, speculative) outputs in the
+    O layout.  (dist2, norm2 and the verdict are written too; tests/test_kernel_parity_speculative_decode.py
+    checks them -- a per-user scalar tile is a poor subject for the generic tools' PCC.)"""
     tq, tk, tv, torch_io = _on_device(q, k, v, kv_dtype)
     res = make_speculative_decode(lambda_, chunk_size)(tq, tk, tv, positions, n_q=n_q)
+    outs = (res.full_output, res.speculative_output)
     if not torch_io:
-        return tuple(res)
-    return tuple(to_torch(t) for t in res) if runtime.executes() else None
+        return outs
+    return tuple(to_torch(t) for t in outs) if runtime.executes() else None
 
 
 def _all_rows(q2d, k2d, v2d, positions):
@@ -88,19 +91,14 @@ def _flash_decode_tiles_ref(q, k, v, positions, chunk_size=128, kv_dtype="bf16",
 
 
 def _speculative_decode_tiles_ref(q, k, v, positions, chunk_size=128, kv_dtype="bf16", n_q=32, lambda_=0.2):
-    qa, ka, va, n_kv = _all_rows(q, k, v, positions)
-    batch = len(positions)
+    qa, ka, va, _ = _all_rows(q, k, v, positions)
     exact = _ref.sdpa_decode(qa, ka, va, positions)
     spec = _ref.sdpa_decode_speculative(qa, ka, va, positions, chunk_size)
-    g = n_q // n_kv
-    valid = lambda t: t.reshape(batch, n_kv, TILE, -1)[:, :, :g]  # noqa: E731
-    d2, n2, hit = _ref.speculation_verdict(valid(exact), valid(spec), lambda_)
-    tile = lambda x: x.float().repeat_interleave(TILE).reshape(batch * TILE, 1).expand(batch * TILE, TILE).contiguous()  # noqa: E731
-    return exact.reshape(q.shape), spec.reshape(q.shape), tile(d2), tile(n2), tile(hit)
+    return exact.reshape(q.shape), spec.reshape(q.shape)
 
 
 def _cases():
-    heads = sorted({(m["n_q"], m["n_kv"], m["head_dim"]) for m in MODEL_SHAPES.values()}, reverse=True)
+    heads = sorted({(m["n_q"], m["n_kv"], m["head_dim"]) for m in MODEL_SHAPES.values()}, key=lambda h: (h[2], h[0]))  # tiny first
     return [dict(batch=1, n_q=nq, n_kv=nkv, head_dim=d, s_max=1024, pos=1023, chunk_size=128, kv_dtype="bf16") for nq, nkv, d in heads]
 
 
