@@ -18,7 +18,8 @@ only simulator-specific code is the shim list in :mod:`ttl_kernels.ttnn_ops`.
 
 :class:`KernelTarget` is the speculative loop's target interface (:mod:`models.speculative`): the prompt
 is prefilled by the reference model on the host and its KV cache handed to the device cache; every token
-after that (plain decoding and block verification alike) goes through the kernel decode step.
+after that goes through the kernel decode step, a verification block of T tokens in ONE step (the T
+tokens are T query rows sharing the sequence's cache, each at its own position).
 """
 
 from __future__ import annotations
@@ -137,13 +138,19 @@ class KernelOps:
     def rope(self, q, k, positions):
         return rope(q, k, self.tables, positions)
 
+    @staticmethod
+    def shared(cache, rows: int) -> bool:
+        """Several rows against a one-user cache: the rows are a block of one sequence (verification)."""
+        return cache.lengths.shape[0] == 1 and rows > 1
+
     def kv_update(self, cache, layer, k, v, positions):
-        kv_update(cache.k[layer], cache.v[layer], k, v, positions, self.config.num_kv_heads)
+        kv_update(cache.k[layer], cache.v[layer], k, v, positions, self.config.num_kv_heads, shared=self.shared(cache, k.shape[0]))
 
     def attention(self, layer, q, cache, positions):
         c = self.config
         qg = heads_to_groups(q, c.num_kv_heads, c.head_dim, out_dtype="bf16")  # the attention kernels take bf16 Q
-        og = flash_decode(qg, cache.k[layer], cache.v[layer], positions, chunk_size=self.chunk, kv_dtype=self.kv_dtype)
+        og = flash_decode(qg, cache.k[layer], cache.v[layer], positions, chunk_size=self.chunk, kv_dtype=self.kv_dtype,
+                          shared_kv=self.shared(cache, q.shape[0]))
         return groups_to_heads(og, q.shape[0], c.num_heads, c.num_kv_heads, out_dtype=self.dtype)
 
     def silu_mul(self, g, u):
@@ -152,13 +159,19 @@ class KernelOps:
     # -- a whole step ---------------------------------------------------------------------------------
 
     def decode(self, cache: KernelCache, ids: list[int], taps=(), attention=None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One token per user at each user's current length; returns (logits [B, V] fp32, taps [B, H])."""
-        positions = [int(p) for p in cache.lengths.tolist()]
+        """One token per user at each user's current length; returns (logits [B, V] fp32, taps [B, H]).
+
+        With a one-user cache and several ids, the ids are a block of that user's sequence (speculative
+        verification): row i sits at position ``length + i`` and attends causally, all in ONE step."""
+        if self.shared(cache, len(ids)):
+            positions = [int(cache.lengths[0]) + i for i in range(len(ids))]
+        else:
+            positions = [int(p) for p in cache.lengths.tolist()]
         if any(p >= self.max_seq_len for p in positions):
-            raise ValueError(f"cache: full (max_seq_len {self.max_seq_len}); lengths {positions}")
+            raise ValueError(f"cache: full (max_seq_len {self.max_seq_len}); positions {positions}")
         ws, fn, lm = self.weights()
         logits, tapped = decode_step(self, ws, fn, lm, cache, list(ids), positions, taps, attention)
-        cache.lengths += 1
+        cache.lengths += len(ids) if self.shared(cache, len(ids)) else 1
         return host.to_torch(logits), [host.to_torch(t) for t in tapped]
 
 
@@ -181,20 +194,15 @@ class KernelTarget:
     @torch.inference_mode()
     def forward(self, ids: list[int], cache: KernelCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Prefill (empty cache, several tokens): the reference model on the host, then its KV cache is
-        handed to the device.  Otherwise one kernel decode step per token."""
+        handed to the device.  Otherwise one kernel decode step for all the tokens (a block)."""
         taps = tuple(taps)
         if int(cache.lengths[0]) == 0 and len(ids) > 1:
             ref = KVCache.empty(self.config, 1, len(ids), self.model.dtype)
             out = self.model(torch.tensor([ids]), ref, taps)
             self.ops.load_cache(cache, ref)
             return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None)
-        rows, tap_rows = [], []
-        for t in ids:
-            logits, tapped = self.ops.decode(cache, [t], taps)
-            rows.append(logits[0])
-            if taps:
-                tap_rows.append(torch.cat([x[0] for x in tapped], -1))
-        return torch.stack(rows), (torch.stack(tap_rows) if taps else None)
+        logits, tapped = self.ops.decode(cache, list(ids), taps)  # a block: one kernel step for all its tokens
+        return logits, (torch.cat(tapped, -1) if taps else None)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         return self.model.embed(ids)

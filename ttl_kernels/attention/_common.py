@@ -34,6 +34,7 @@ class DecodeArgs:
     scale: float
     kv_dtype: str
     torch_io: bool
+    shared_kv: bool = False  # all users' queries read one cache region (user 0's)
     q: object = None  # TileTensor, after upload()
     k: object = None
     v: object = None
@@ -101,7 +102,8 @@ def _positions(positions, batch: int, s_max: int, arg: str) -> list[int]:
     return pos
 
 
-def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=None, pos_arg="positions", chunk_arg="chunk_size") -> DecodeArgs:
+def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=None, pos_arg="positions", chunk_arg="chunk_size",
+          shared_kv: bool = False) -> DecodeArgs:
     """Check the decode-attention arguments (see :func:`ttl_kernels.attention.flash_decode`); ``pos_arg`` /
     ``chunk_arg`` are the names the caller's API gives the positions and the chunk size."""
     chunk = check_chunk(chunk_size, chunk_arg)
@@ -129,8 +131,8 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         del qd
         batch, nq, head_dim = (int(s) for s in q.shape)
         kb, n_kv, s_max, kdim = (int(s) for s in k_cache.shape)
-        if kb != batch:
-            raise ValueError(f"k_cache: batch {kb} does not match q's batch {batch}")
+        if kb != (1 if shared_kv else batch):
+            raise ValueError(f"k_cache: batch {kb} does not match q's batch {batch}{' (shared_kv: expected 1)' if shared_kv else ''}")
         if kdim != head_dim:
             raise ValueError(f"k_cache: head_dim {kdim} does not match q's head_dim {head_dim}")
         if n_q is not None and n_q != nq:
@@ -161,9 +163,10 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         if q.shape[0] % (TILE * batch):
             raise ValueError(f"q: expected [B * n_kv * 32, head_dim] rows for B = {batch} users; got {q.shape[0]} rows")
         n_kv = q.shape[0] // (TILE * batch)
-        if k_cache.shape[0] % (batch * n_kv):
-            raise ValueError(f"k_cache: expected [B * n_kv * S_max, head_dim] rows (B = {batch}, n_kv = {n_kv}); got {k_cache.shape[0]} rows")
-        s_max = k_cache.shape[0] // (batch * n_kv)
+        regions = 1 if shared_kv else batch
+        if k_cache.shape[0] % (regions * n_kv):
+            raise ValueError(f"k_cache: expected [{'1' if shared_kv else 'B'} * n_kv * S_max, head_dim] rows (B = {batch}, n_kv = {n_kv}); got {k_cache.shape[0]} rows")
+        s_max = k_cache.shape[0] // (regions * n_kv)
         if n_q is not None:
             if isinstance(n_q, bool) or not isinstance(n_q, int) or n_q <= 0 or n_q % n_kv or n_q // n_kv > TILE:
                 raise ValueError(f"n_q: must be a positive multiple of n_kv = {n_kv} with at most 32 heads per KV head; got {n_q!r}")
@@ -172,7 +175,8 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
     if s_max % chunk:
         raise ValueError(f"k_cache: S_max ({s_max}) must be a multiple of chunk_size ({chunk})")
     pos = _positions(positions, batch, s_max, pos_arg)
-    return DecodeArgs(batch, n_q, n_kv, head_dim, s_max, chunk, pos, check_scale(scale, head_dim), kv, torch_io, _raw=(q, k_cache, v_cache))
+    return DecodeArgs(batch, n_q, n_kv, head_dim, s_max, chunk, pos, check_scale(scale, head_dim), kv, torch_io, shared_kv,
+                      _raw=(q, k_cache, v_cache))
 
 
 __all__ = ["DecodeArgs", "check_chunk", "check_lambda", "check_scale", "parse"]

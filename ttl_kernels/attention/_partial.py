@@ -59,6 +59,7 @@ def make_partial_op(plan: PartialPlan, backend: str):
     NV, RT, OB, CT, DT, CMAX = plan.nv, plan.rt, plan.ob, plan.ct, plan.dt, plan.cmax
     VA, VB, VC = plan.va, plan.vb, plan.vc
     B0, B0NKV, NKV, SMAX_T, OBASE = plan.b0, plan.b0 * plan.nkv, plan.nkv, plan.smax_t, plan.obase
+    SHKV = plan.shared_kv
     SCALE = float(plan.scale)
     NEGV = NEG
     CP, CS, CE = C_PERM, C_SEL_TILE, C_EYE
@@ -330,7 +331,8 @@ def make_partial_op(plan: PartialPlan, backend: str):
                             if vv < hi:
                                 # chunk vv of the segment: tile offset v * RT (v < 2) or OB + (v - 2) * CT
                                 ge2 = (vv // 2 + NV) // (NV + 1)
-                                r0 = row * SMAX_T + (1 - ge2) * vv * RT + ge2 * (OB + (vv - 2) * CT)
+                                kvrow = SHKV * (seg % NKV) + (1 - SHKV) * row  # shared: user 0's region
+                                r0 = kvrow * SMAX_T + (1 - ge2) * vv * RT + ge2 * (OB + (vv - 2) * CT)
                                 with k_dfb.reserve() as kb:
                                     tk = ttl.copy(k[r0:r0 + CT, 0:DT], kb)
                                     tk.wait()

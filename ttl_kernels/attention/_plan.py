@@ -66,6 +66,7 @@ class PartialPlan:
     obase: int  # row-tile offset of the partial o writes (nonzero when o goes straight to the output)
     scale: float
     kv_tile_bytes: int = field(default=TILE_BYTES["bf16"], compare=False)
+    shared_kv: int = 0  # 1: every user's queries read user 0's cache region (speculative block verification)
 
     @property
     def nc(self) -> int:

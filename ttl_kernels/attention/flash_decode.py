@@ -27,6 +27,8 @@ DRAM traffic per call: K and V once (the minimum), plus per unit Q (D/32 tiles) 
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from .. import runtime
@@ -42,7 +44,8 @@ def flash_plans(a: DecodeArgs) -> list:
     """The compile-time plan of each user group (exposed for tests and benchmarks)."""
     grid = runtime.grid()
     n = [(p + 1 + a.chunk - 1) // a.chunk for p in a.positions]
-    return [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype]) for b0, nb, key in groups(n)]
+    plans = [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype]) for b0, nb, key in groups(n)]
+    return [dataclasses.replace(p, shared_kv=int(a.shared_kv)) for p in plans]
 
 
 def _masks(a: DecodeArgs):
@@ -74,7 +77,8 @@ def run_flash_decode(a: DecodeArgs):
     return out
 
 
-def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, chunk_size: int = 128, kv_dtype: str | None = None, _names=("positions", "chunk_size")):
+def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, chunk_size: int = 128, kv_dtype: str | None = None,
+                 shared_kv: bool = False, _names=("positions", "chunk_size")):
     """Decode attention for B users with GQA and per-user positions.
 
     torch in, torch out:
@@ -88,9 +92,12 @@ def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, 
         ``kv_cache_to_tiles``); returns O ``[B * n_kv * 32, D]`` bf16 (``decode_o_from_tiles`` reads it).
 
     ``chunk_size`` S: tokens per KV chunk, a multiple of 32 up to 128; ``S_max`` must be a multiple of it.
+    ``shared_kv``: the B "users" are B query rows of ONE sequence (speculative block verification: row i is
+    the token at ``positions[i]``, all reading the same cache, whose batch is then 1).
     In compile-only mode the kernels are lowered and nothing runs (torch callers get ``None``).
     """
-    a = parse(q, k_cache, v_cache, positions, chunk_size=chunk_size, scale=scale, kv_dtype=kv_dtype, pos_arg=_names[0], chunk_arg=_names[1]).upload()
+    a = parse(q, k_cache, v_cache, positions, chunk_size=chunk_size, scale=scale, kv_dtype=kv_dtype, pos_arg=_names[0],
+              chunk_arg=_names[1], shared_kv=shared_kv).upload()
     out = run_flash_decode(a)
     if not a.torch_io:
         return out

@@ -35,7 +35,8 @@ class KVUpdatePlan:
     n_kv: int
     smax_t: int  # S_max in tiles
     dt: int
-    user: int
+    user: int  # row of k_new / v_new
+    region: int  # cache region (user) written: the user itself, or 0 for block verification
     pos_tile: int  # pos // 32
     gx: int
     gy: int
@@ -44,7 +45,7 @@ class KVUpdatePlan:
 @lru_cache(maxsize=None)
 def make_kv_update(plan: KVUpdatePlan, backend: str):
     GX, NC, NKV, DT = plan.gx, plan.gx * plan.gy, plan.n_kv, plan.dt
-    BASE = plan.user * plan.n_kv * plan.smax_t + plan.pos_tile  # tile row of head 0
+    BASE = plan.region * plan.n_kv * plan.smax_t + plan.pos_tile  # tile row of head 0
     SMT = plan.smax_t
     UROW = plan.user // TILE
     ITERS = -(-NKV // NC)
@@ -129,9 +130,11 @@ def _selectors(user: int, row: int, head_dim: int, dtype: str, backend: str) -> 
     return to_device(e, dtype), to_device(keep, dtype)
 
 
-def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new: TileTensor, positions, n_kv: int) -> None:
+def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new: TileTensor, positions, n_kv: int,
+              shared: bool = False) -> None:
     """Write each user's new K and V (``[B, n_kv * D]``) into the caches (``[B * n_kv * S_max, D]``) at the
-    user's position, in place."""
+    user's position, in place.  ``shared``: the B rows are consecutive tokens of ONE sequence (speculative
+    block verification) and all go to region 0 of a cache with batch 1, row b at ``positions[b]``."""
     for name, t in (("k_cache", k_cache), ("v_cache", v_cache), ("k_new", k_new), ("v_new", v_new)):
         if not isinstance(t, TileTensor):
             raise ValueError(f"{name}: expected a TileTensor")
@@ -144,9 +147,10 @@ def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new
     if n_kv < 1 or width != n_kv * head_dim:
         raise ValueError(f"k_new: expected {n_kv} x {head_dim} columns; got {width}")
     rows = k_cache.shape[0]
-    if rows % (batch * n_kv) or (rows // (batch * n_kv)) % TILE:
-        raise ValueError(f"k_cache: expected B * n_kv * S_max rows with S_max a multiple of 32; got {rows} for B={batch}, n_kv={n_kv}")
-    s_max = rows // (batch * n_kv)
+    regions = 1 if shared else batch
+    if rows % (regions * n_kv) or (rows // (regions * n_kv)) % TILE:
+        raise ValueError(f"k_cache: expected {regions} x n_kv x S_max rows with S_max a multiple of 32; got {rows} for n_kv={n_kv}")
+    s_max = rows // (regions * n_kv)
     positions = [int(p) for p in positions]
     if len(positions) != batch:
         raise ValueError(f"positions: expected {batch} values (one per user); got {len(positions)}")
@@ -156,6 +160,6 @@ def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new
     gx, gy = fit_grid(n_kv, runtime.grid())
     be = runtime.backend_name()
     for b, p in enumerate(positions):
-        plan = KVUpdatePlan(batch, n_kv, s_max // TILE, head_dim // TILE, b, p // TILE, gx, gy)
+        plan = KVUpdatePlan(batch, n_kv, s_max // TILE, head_dim // TILE, b, 0 if shared else b, p // TILE, gx, gy)
         sel, keep = _selectors(b, p % TILE, head_dim, k_cache.dtype, be)
         make_kv_update(plan, be)(k_cache.tt, v_cache.tt, k_new.tt, v_new.tt, sel.tt, keep.tt)
