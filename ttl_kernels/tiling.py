@@ -109,6 +109,26 @@ def split_blocks(
     return BlockSplit(rows_t, cols_t, br, bc, fx, fy)
 
 
+class ItemsOnGrid:
+    """Mixin for compile-time plans that deal ``n_items`` work items round-robin over a ``gx x gy`` grid
+    (item ``i`` on core ``i mod n_cores`` of the flattened grid)."""
+
+    gx: int
+    gy: int
+
+    @property
+    def n_cores(self) -> int:
+        return self.gx * self.gy
+
+    @property
+    def items_per_core(self) -> int:
+        return -(-self.n_items // self.n_cores)
+
+    @property
+    def cores_used(self) -> int:
+        return min(self.n_items, self.n_cores)
+
+
 def fit_grid(n_units: int, grid: tuple[int, int]) -> tuple[int, int]:
     """The smallest grid (x, y) within ``grid`` that still gives every one of ``n_units`` work units its own
     core when it can: (n, 1) for n <= gx, else full rows of gx.  Cores without work cost nothing on a

@@ -37,6 +37,7 @@ import torch
 from .. import runtime
 from .._api import tensor_info
 from ..host import TILE, TILE_BYTES, TileTensor, tiles, to_device
+from ..tiling import fit_grid
 
 NORM_DTYPES = ("bf16", "fp32")
 # L1 a norm kernel may plan for per core.  Wormhole has 1464 KiB of L1 per core, of which ~1.3 MiB is free
@@ -90,16 +91,6 @@ class NormPlan:
         """Valid columns of the last chunk (its MASK is 1 there)."""
         return self.cols - (self.nch - 1) * self.bc * TILE
 
-
-def fit_grid(n_work: int, grid: tuple[int, int]) -> tuple[int, int]:
-    """The smallest (x, y) sub-grid of ``grid`` with at least ``min(n_work, cores)`` cores, filled row by row.
-
-    Launching only the cores that get work costs nothing on a device and matters on the simulator, which
-    copies the operation's arguments once per core of the launch grid."""
-    gx, gy = grid
-    used = max(1, min(n_work, gx * gy))
-    x = min(gx, used)
-    return x, -(-used // x)
 
 
 def _chunk_width(ht: int, max_bc: int = MAX_BC) -> int:

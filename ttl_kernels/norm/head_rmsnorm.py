@@ -28,6 +28,7 @@ from .. import runtime
 from .._api import as_tile, check_2d, result, tensor_info, wants_torch
 from ..host import TILE, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
+from ..tiling import ItemsOnGrid
 from ._common import NORM_DTYPES, check_eps, const_key, fit_grid, weight_tile
 
 # Extra DRAM reads (per-core constants) allowed, as a fraction of the minimum traffic, when choosing how
@@ -36,7 +37,7 @@ OVERHEAD_BUDGET = 0.04
 
 
 @dataclass(frozen=True)
-class HeadNormPlan:
+class HeadNormPlan(ItemsOnGrid):
     rows_t: int  # RT
     n_heads: int  # NH per row
     head_dim: int
@@ -55,18 +56,6 @@ class HeadNormPlan:
     @property
     def n_items(self) -> int:
         return self.rows_t * self.groups
-
-    @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def items_per_core(self) -> int:
-        return -(-self.n_items // self.n_cores)
-
-    @property
-    def cores_used(self) -> int:
-        return min(self.n_items, self.n_cores)
 
 
 def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]) -> HeadNormPlan:

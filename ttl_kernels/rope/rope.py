@@ -55,6 +55,7 @@ from .. import runtime
 from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
 from ..host import TILE, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
+from ..tiling import ItemsOnGrid, fit_grid
 from .tables import ROPE_DTYPES, RopeTables, check_head_dim
 
 NSLOT = 32  # table tile-row slots one launch can name
@@ -62,7 +63,7 @@ OVERHEAD_BUDGET = 0.04
 
 
 @dataclass(frozen=True)
-class RopePlan:
+class RopePlan(ItemsOnGrid):
     """Compile-time shape of one launch (see the module docstring for the address formula)."""
 
     dt: int  # tiles per head
@@ -99,14 +100,6 @@ class RopePlan:
         return self.nu * self.groups
 
     @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def items_per_core(self) -> int:
-        return -(-self.n_items // self.n_cores)
-
-    @property
     def ident(self) -> bool:
         """Aligned prefill: each tile row's positions are one table tile row in order (selector = identity,
         so the kernel skips the selector and its matmul)."""
@@ -128,13 +121,6 @@ def _groups(nu: int, n_heads: int, dt: int, lookup_tiles: int, n_cores: int) -> 
     return -(-n_heads // hpg)
 
 
-def fit_grid(n_work: int, grid: tuple[int, int]) -> tuple[int, int]:
-    """The smallest (x, y) sub-grid of ``grid`` with at least ``min(n_work, cores)`` cores (launching only
-    cores with work costs nothing on a device; the simulator copies the arguments once per launched core)."""
-    gx, gy = grid
-    used = max(1, min(n_work, gx * gy))
-    x = min(gx, used)
-    return x, -(-used // x)
 
 
 def _plan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, grid) -> RopePlan:
