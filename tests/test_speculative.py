@@ -204,3 +204,38 @@ def test_tokenizer_mismatch_is_rejected():
     with pytest.raises(ValueError, match="tokenizer"):
         check_vocab(V, V, _Tok({"a": 0}), _Tok({"b": 0}))
     check_vocab(V, V, _Tok({"a": 0}), _Tok({"a": 0}))
+
+
+def test_lossless_greedy_on_the_simulator_backend():
+    """The same loop with the target on the TT-Lang kernels (simulator): every draft kind stays lossless
+    against plain greedy decoding of the kernel target (a smaller set: 3 prompts x 3 drafts x 8 tokens)."""
+    from models.kernel_model import KernelTarget
+
+    cfg = DecoderConfig(arch="qwen3", vocab_size=V, hidden_size=128, intermediate_size=256, num_layers=2, num_heads=4,
+                        num_kv_heads=2, head_dim=64, qk_norm=True, tie_word_embeddings=True, rope_theta=1e6)
+    torch.manual_seed(0)
+    m = Decoder(cfg).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.3)
+    kt = KernelTarget(m, max_seq_len=128, dtype="fp32")
+    draft_kinds = {
+        "layer-skip(1)": AutoregressiveDraft(layer_skip(m, 1), 3, "layer-skip"),
+        "self": AutoregressiveDraft(m, 3, "self"),
+        "dflash b4": DFlashRunner(_dflash_for(m, block=4), kt),
+    }
+    for p in prompts(3, seed=5):
+        want = plain_generate(kt, p, 8).tokens
+        assert want == greedy_generate(m, torch.tensor([p]), 8)[0, len(p):].tolist()  # kernel target == reference here
+        for name, draft in draft_kinds.items():
+            g = speculative_generate(kt, draft, p, 8)
+            assert g.tokens == want, (name, p)
+
+
+def _dflash_for(target: Decoder, block: int) -> DFlashDraft:
+    c = target.config
+    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=1, num_heads=c.num_heads,
+                       num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=block, mask_token_id=1,
+                       target_layer_ids=[0, 1], num_target_layers=c.num_layers, vocab_size=c.vocab_size, rope_theta=1e6)
+    torch.manual_seed(2)
+    return DFlashDraft(cfg).eval()
