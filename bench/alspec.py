@@ -1,6 +1,6 @@
 """ALSpec figures that need no model: the two-device swap's traffic on the simulator and the latency table.
 
-    python bench/alspec.py [--hw n300] [--hit 0,0.5,0.875,1]
+    python bench/alspec.py [--hw n300] [--hit 0,0.5,0.875,1] [--out bench/results]
 
 1. ``bench/results/alspec_swap_traffic.json`` (the format of ``bench/traffic.py``: kernel, params, bytes,
    min_bytes, ratio, ...): ``mesh_swap`` / ``mesh_swap_with_priority`` of the residual stream
@@ -63,8 +63,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hw", default="n300", choices=sorted(k for k, v in lat.HARDWARE.items() if v.link_gbps))
     ap.add_argument("--hit", default="0,0.5,0.875,1")
+    ap.add_argument("--out", default=str(RESULTS), help="where the two JSON files go (and the traffic records are read from)")
     a = ap.parse_args(argv)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = Path(a.out)
+    results.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python bench/alspec.py", *(sys.argv[1:] if argv is None else argv)])
     recs = []
     for h in model_dims("hidden"):
         for prio in (False, True):
@@ -72,19 +75,19 @@ def main(argv=None) -> int:
             recs.append(r)
             print(f"{r['op']:<24} [32, {h:>4}] bf16: {r['bytes']:>8} B (min {r['min_bytes']:>8}, ratio {r['ratio']:.3f}) "
                   f"cores {r['cores']:>2} exact {r['exact']} sim {r['sim_wall_s']:.2f} s")
-    (RESULTS / "alspec_swap_traffic.json").write_text(json.dumps(
-        {"command": "python bench/alspec.py", "machine": platform.node(), "backend": runtime.backend_name(),
+    (results / "alspec_swap_traffic.json").write_text(json.dumps(
+        {"command": command, "machine": platform.node(), "backend": runtime.backend_name(),
          "grid": list(runtime.grid()), "results": recs}, indent=1))
-    measured = lat.load_measured(sorted(RESULTS.glob("*.json")))
+    measured = lat.load_measured(sorted(results.glob("*.json")))
     hits = [float(x) for x in a.hit.split(",")]
     shape, hw = lat.MODELS["llama-3.1-8b"], lat.HARDWARE[a.hw]
     rows = lat.latency_table(shape, hw, hits, measured=measured)
     print(f"\n{shape.name} on a {hw.name} pair vs one chip, S=128, batch 1; measured traffic ratios {measured.ratio}")
     print(lat.format_table(rows))
-    (RESULTS / "alspec_latency.json").write_text(json.dumps(
-        {"command": "python bench/alspec.py", "hw": hw.__dict__, "model": shape.__dict__, "paper": lat.PAPER,
+    (results / "alspec_latency.json").write_text(json.dumps(
+        {"command": command, "machine": platform.node(), "hw": hw.__dict__, "model": shape.__dict__, "paper": lat.PAPER,
          "measured": {"ratio": measured.ratio, "sources": measured.sources}, "rows": rows}, indent=1))
-    print(f"\nwrote {RESULTS / 'alspec_swap_traffic.json'} and {RESULTS / 'alspec_latency.json'}")
+    print(f"\nwrote {results / 'alspec_swap_traffic.json'} and {results / 'alspec_latency.json'}")
     return 0 if all(r["exact"] for r in recs) else 1
 
 

@@ -131,7 +131,7 @@ def main(argv=None) -> int:
               f" whole model estimate n150 {r['model_step_ms_estimate']['n150']:.2f} ms, p150 {r['model_step_ms_estimate']['p150']:.2f} ms")
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": "python " + " ".join(sys.argv), "machine": platform.node(), "results": results}, indent=1))
+    out.write_text(json.dumps({"command": " ".join(["python bench/decode_step.py", *(sys.argv[1:] if argv is None else argv)]), "machine": platform.node(), "results": results}, indent=1))
     print(f"wrote {out}")
     return 0
 

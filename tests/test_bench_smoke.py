@@ -1,0 +1,223 @@
+"""Smoke tests of every bench script on tiny inputs: they run, write valid JSON with every field the report
+reads, and write their plots.  No timing assertions (absolute times on shared CPUs are noise); the checks
+that can fail are structural (fields, counts that must add up, greedy identity, a monotone acceptance curve).
+
+The scripts run in this process (``main(argv)``) into a temporary directory; the speculative benchmark
+runs on random-weight checkpoints written in the trained checkpoints' format, so it never depends on
+`make train`.  About 1-1.5 minutes; the simulator-backend speculative run is marked slow (~40 s more).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def script(name: str):
+    """Import bench/<name>.py (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def is_png(p) -> bool:
+    p = Path(p)
+    p = p if p.is_absolute() else ROOT / p
+    return p.is_file() and p.read_bytes()[:8] == PNG
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory):
+    """Random-weight checkpoints in the trained ones' formats: HF Qwen3 target + small draft, z-lab DFlash b8/b16."""
+    from models.qwen3_dflash import random_draft
+
+    spec = script("speculative")
+    d = tmp_path_factory.mktemp("ckpt")
+    spec.random_hf_checkpoint(d / "target", spec.TARGET_SHAPE, seed=0)
+    spec.random_hf_checkpoint(d / "draft", spec.DRAFT_SHAPE, seed=1)
+    model, _ = spec.load_decoder(d / "target")
+    model.mask_token_id = 1
+    for b in (8, 16):
+        random_draft(model, b, seed=b).save_pretrained(d / f"dflash-b{b}")
+    return d
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, ckpts):
+    """Every bench script once, on tiny inputs, into one results directory (what bench/report.py reads)."""
+    out = tmp_path_factory.mktemp("results")
+    rc = {}
+    rc["traffic"] = script("traffic").main(["--kernels", "silu_mul,kv_update", "--json", str(out / "traffic.json")])
+    rc["attention"] = script("attention").main(["--contexts", "1024", "--kernels", "flash", "--json", str(out / "attention.json")])
+    rc["decode_step"] = script("decode_step").main(["--models", "tiny-qwen3", "--context", "64", "--json", str(out / "decode_step.json")])
+    rc["alspec"] = script("alspec").main(["--out", str(out)])
+    from models.llama_alspec import main as alspec_main
+
+    rc["alspec_hit"] = alspec_main(["--out", str(out), "--name", "alspec_tiny", "--windows", "1", "--window-tokens", "96",
+                                    "--prefill", "64", "--prompt-len", "64", "--new-tokens", "4", "--lambdas", "0,0.1",
+                                    "--chunks", "32", "--batch", "1"])
+    rc["speculative"] = script("speculative").main([
+        "--target", str(ckpts / "target"), "--draft", str(ckpts / "draft"), "--dflash-b8", str(ckpts / "dflash-b8"),
+        "--dflash-b16", str(ckpts / "dflash-b16"), "--skip-layers", "1,3", "--num-prompts", "2", "--max-new-tokens", "12", "--threads", "0",
+        "--json", str(out / "speculative_torch.json")])
+    return out, rc
+
+
+def load(p: Path) -> dict:
+    return json.loads(p.read_text())
+
+
+def test_traffic(results):
+    out, rc = results
+    d = load(out / "traffic.json")
+    assert {"command", "machine", "backend", "grid", "results"} <= d.keys()
+    kernels = {r["kernel"] for r in d["results"]}
+    assert kernels == {"silu_mul", "kv_update"}
+    for r in d["results"]:
+        assert {"kernel", "params", "bytes", "min_bytes", "min_rule", "ratio", "cores", "balance", "pcc", "sim_wall_s"} <= r.keys()
+        assert r["bytes"] > 0 and r["cores"] >= 1 and r["balance"] >= 1.0 and r["pcc"] > 0.99
+        # a minimum is a lower bound: no kernel (in-place kv_update included) moves less than it
+        assert r["ratio"] >= 1.0, r
+    worst = max(r["ratio"] for r in d["results"] if r["params"].get("passes", 1) == 1)
+    assert rc["traffic"] == (0 if worst <= 1.05 else 1)
+
+
+def test_attention(results):
+    d = load(results[0] / "attention.json")
+    assert {"command", "machine", "grid", "bandwidth_gbps", "ttnn_anchor_gbps", "rows"} <= d.keys()
+    (r,) = d["rows"]
+    for k in ("kernel", "context", "bytes", "min_bytes", "ratio", "kv_cores", "kv_max_over_mean", "model_bytes_n150",
+              "model_matches_trace", "model_bytes_p150", "roofline_us_n150", "roofline_us_p150", "min_at_ttnn_180gbps_us"):
+        assert k in r, k
+    assert r["context"] == 1024 and r["model_matches_trace"] and r["bytes"] >= r["min_bytes"]
+
+
+def test_decode_step(results):
+    d = load(results[0] / "decode_step.json")
+    (m,) = d["results"]
+    assert m["model"] == "tiny-qwen3" and m["layers_run"] == m["layers_model"] == 4
+    ops = {o["op"] for o in m["ops"]}
+    assert {"attention", "matmul", "lm_head", "rope", "kv_update", "silu_mul", "add_rmsnorm"} <= ops
+    for o in m["ops"]:
+        assert {"calls", "sim_s", "bytes", "flops", "n150_us", "p150_us"} <= o.keys() and o["n150_us"] > 0
+    assert m["step_us"]["n150"] == pytest.approx(sum(o["n150_us"] for o in m["ops"]), rel=1e-3)
+
+
+def test_alspec(results):
+    out, rc = results
+    assert rc["alspec"] == 0  # the swap is checked bit-exact
+    sw = load(out / "alspec_swap_traffic.json")
+    assert sw["results"] and all(r["exact"] and r["bytes"] > 0 for r in sw["results"])
+    lat = load(out / "alspec_latency.json")
+    assert {"command", "hw", "model", "paper", "measured", "rows"} <= lat.keys()
+    d = load(out / "alspec_tiny.json")
+    runs = d["sweep"]["runs"]
+    assert [(r["chunk"], r["lambda"]) for r in runs] == [(32, 0.0), (32, 0.1)]
+    for r in runs:
+        assert len(r["tf_layer_hit_rates"]) == d["sweep"]["layers"] and 0 <= r["tf_hit_rate"] <= 1
+        assert {"gen_hit_rate", "ppl", "ppl_rel_delta", "agreement", "identical_users", "users"} <= r.keys()
+    assert runs[0]["tf_hit_rate"] == 0.0  # lambda 0 never accepts the approximation
+    assert {"meta", "rows", "paper"} <= d["latency"].keys()
+    assert is_png(out / "alspec_tiny_hit_rate.png") and is_png(out / "alspec_tiny_latency.png")
+
+
+METHOD_FIELDS = {"kind", "description", "prompts", "tokens", "seconds", "tokens_per_s", "seconds_per_token", "speedup_vs_plain",
+                 "speedup_per_prompt", "speedup_per_prompt_median", "identical_to_plain", "mismatches", "tau", "target_steps"}
+
+
+def check_ours(s: dict) -> None:
+    assert {"k", "acceptance_rate", "per_position_acceptance", "histogram", "verify_steps"} <= s.keys()
+    k = s["k"]
+    assert 1.0 <= s["tau"] <= k + 1
+    assert len(s["histogram"]) == k + 1 and sum(s["histogram"]) == s["verify_steps"]
+    pp = s["per_position_acceptance"]
+    assert len(pp) == k and all(a >= b for a, b in zip(pp, pp[1:]))  # position i accepted only after 0..i-1
+    assert s["tau"] == pytest.approx(1 + sum(pp), abs=1e-3)
+
+
+def test_speculative_torch(results):
+    out, rc = results
+    d = load(out / "speculative_torch.json")
+    assert rc["speculative"] == 0 and d["identical_all"]  # greedy: every method's tokens == plain decoding's
+    assert {"section", "command", "machine", "when", "backend", "checkpoints", "settings", "notes", "methods", "rows", "plots"} <= d.keys()
+    assert {"node", "cpu", "cores", "torch_threads"} <= d["machine"].keys()
+    assert list(d["methods"]) == ["plain", "layer-skip-1", "layer-skip-3", "small-draft", "dflash-b8", "dflash-b16",
+                                  "hf-generate", "hf-assisted", "hf-prompt-lookup"]
+    assert not any("no trained" in n for n in d["notes"])  # every checkpoint was given
+    for name, s in d["methods"].items():
+        assert METHOD_FIELDS <= s.keys(), name
+        assert s["prompts"] == 2 and s["tokens"] > 0 and s["tokens_per_s"] > 0
+        assert len(s["speedup_per_prompt"]) == 2
+        if s["kind"] == "hf":
+            assert "speedup_vs_hf_generate" in s
+        if s["kind"] == "ours" and name != "plain":
+            check_ours(s)
+    assert d["methods"]["plain"]["speedup_vs_plain"] == pytest.approx(1.0)
+    assert d["methods"]["hf-generate"]["tau"] == 1.0  # one target forward per token: the hook counts every forward
+    assert d["settings"]["dflash-b16"]["block_size"] == 16 and d["methods"]["dflash-b16"]["k"] == 15
+    for r in d["rows"]:  # interleaved: every prompt ran every method once
+        assert sorted(r["order"]) == sorted(d["methods"])
+    assert len(d["plots"]) == 3 and all(is_png(p) for p in d["plots"])
+
+
+def test_speculative_missing_checkpoints_are_stood_in_and_said(tmp_path, monkeypatch):
+    spec = script("speculative")
+    monkeypatch.setattr(spec, "DEFAULT_DIRS", {k: tmp_path / "none" / k for k in spec.DEFAULT_DIRS})
+    rc = spec.main(["--methods", "plain,dflash-b8,hf-generate", "--num-prompts", "1", "--max-new-tokens", "6", "--threads", "0",
+                    "--json", str(tmp_path / "s.json"), "--no-plots"])
+    d = load(tmp_path / "s.json")
+    assert rc == 0 and d["identical_all"]
+    assert d["checkpoints"]["target"].startswith("MISSING") and d["checkpoints"]["dflash-b8"].startswith("MISSING")
+    assert "draft" not in d["checkpoints"]  # not needed by these methods
+    assert any("no trained target" in n for n in d["notes"]) and any("dflash-b8" in n for n in d["notes"])
+    assert d["settings"]["target"].startswith("random stand-in")
+
+
+@pytest.mark.parametrize("args", [["--methods", "plain,nonsense"], ["--methods", "layer-skip", "--skip-layers", "4"],
+                                  ["--skip-layers", "two"]])
+def test_speculative_bad_arguments(tmp_path, args):
+    with pytest.raises(SystemExit):
+        script("speculative").main([*args, "--num-prompts", "1", "--max-new-tokens", "2", "--threads", "0",
+                                    "--json", str(tmp_path / "x.json")])
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.slow
+def test_speculative_sim(ckpts, tmp_path):
+    spec = script("speculative")
+    rc = spec.main(["--backend", "sim", "--target", str(ckpts / "target"), "--dflash-b8", str(ckpts / "dflash-b8"),
+                    "--methods", "plain,dflash-b8", "--num-prompts", "1", "--max-new-tokens", "3", "--threads", "0",
+                    "--json", str(tmp_path / "sim.json")])
+    d = load(tmp_path / "sim.json")
+    assert d["backend"] == "sim" and list(d["methods"]) == ["plain", "dflash-b8"]
+    assert rc == (0 if d["identical_all"] else 1)
+    for s in d["methods"].values():
+        assert METHOD_FIELDS | {"seconds_per_target_step", "identical_to_torch_plain"} <= s.keys()
+        assert s["target_steps"] >= 1
+    check_ours(d["methods"]["dflash-b8"])
+    assert all(is_png(p) for p in d["plots"])
+
+
+def test_report_from_results(results, monkeypatch):
+    out, _ = results
+    report = script("report")
+    monkeypatch.setattr(report, "RESULTS", out)
+    assert report.main(["--no-run"]) == 0
+    md = (out / "REPORT.md").read_text()
+    for head in ("## Summary", "## 1. Kernels", "### 1b. Decode attention", "## 2. Speculative decoding, torch",
+                 "## 3. Speculative decoding, simulator", "## 4. ALSpec", "## Commands run"):
+        assert head in md, head
+    assert md.index("## Summary") < md.index("## 1. Kernels")
+    for m in ("dflash-b16", "hf-assisted", "hf-prompt-lookup", "layer-skip-1", "layer-skip-3"):
+        assert f"| {m} |" in md
+    assert "Command: `python bench/speculative.py" in md and "Command: `python bench/traffic.py" in md
+    assert "_not run (no JSON)._" in md  # no simulator speculative run in this directory: said, not faked
+    assert is_png(out / "attention_bandwidth.png")
