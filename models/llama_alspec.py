@@ -3,7 +3,7 @@
     python models/llama_alspec.py                                   # embedded default (about a minute)
     python models/llama_alspec.py --windows 16 --window-tokens 512 --prefill 128 --new-tokens 64
     python models/llama_alspec.py --target checkpoints/tiny-qwen3-coder   # any Llama-3 / Qwen3 checkpoint
-    python models/llama_alspec.py --backend sim                     # the two-device protocol (phase 2)
+    python models/llama_alspec.py --backend sim                     # the two-device protocol on the kernels (simulator)
 
 Default target: ``checkpoints/tiny-llama3`` (the project's trained tiny Llama-3) when it exists, else a
 deterministic random tiny Llama-3 of the same shape (a note says so; its hit rates say nothing about a
@@ -22,8 +22,15 @@ at the measured hit rates (:mod:`models.alspec_latency`; measured kernel traffic
 ``<name>_hit_rate.png`` (hit rate vs lambda per layer, one panel per S) and ``<name>_latency.png``.
 
 Backends: ``torch`` (the reference model on the CPU; what the paper's single-device "verify-only" quality
-measurement does).  ``sim``: the two-device protocol on the kernel-built models, phase 2 of the ALSpec
-work, not written yet.
+measurement does).  ``sim``: the two-device protocol on the TT-Lang kernel-built model
+(:class:`models.alspec.ALSpecProtocol`, the tt-lang simulator's 1x2 mesh), a short set because the
+simulator is slow: for every S and lambda, greedy generation of ``--new-tokens`` tokens per window through
+the protocol, against plain decoding on the kernels (split-KV flash decode) and the kernel-level
+verify-only mode (which the protocol must equal token for token at one user); hit rates per layer, how
+often each layer kept the receiver's result, role switches, and wall time per decode step.  Its defaults
+(used when an option is not given): 1 window, prompt 128 tokens, 8 new tokens, lambdas 0, 0.1, 0.5,
+S = 32, fp32 activations (the random fallback model's relative distances are 0.4 - 0.9, so it hits only
+from about lambda 0.5 on).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from models import alspec_latency as lat  # noqa: E402
-from models.alspec_torch import check_chunk, check_lambda, heldout_windows, sweep  # noqa: E402
+from models.alspec_torch import check_chunk, check_lambda, heldout_windows, sweep, token_agreement  # noqa: E402
 from reference import FP32  # noqa: E402
 from reference.decoder import Decoder, DecoderConfig  # noqa: E402
 
@@ -56,6 +63,12 @@ DEFAULT_TARGET = ROOT / "checkpoints" / "tiny-llama3"
 TOKENIZER_DIR = ROOT / "training" / "data" / "tokenizer"
 LAMBDAS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)
 CHUNKS = (32, 64)
+# defaults per backend for the options left unset (the simulator runs a short set)
+DEFAULTS = {
+    "torch": dict(lambdas=",".join(f"{x:g}" for x in LAMBDAS), chunks=",".join(map(str, CHUNKS)), windows=4, window_tokens=384,
+                  prefill=256, prompt_len=256, new_tokens=32),
+    "sim": dict(lambdas="0,0.1,0.5", chunks="32", windows=1, window_tokens=160, prefill=128, prompt_len=128, new_tokens=8),
+}
 
 
 def _rel(p: Path) -> str:
@@ -83,25 +96,35 @@ def random_model(vocab: int, seed: int = 0, arch: str = "llama") -> Decoder:
 
 
 def add_alspec_args(ap: argparse.ArgumentParser, default_target: Path = DEFAULT_TARGET, fallback_arch: str = "llama") -> None:
+    t, m = DEFAULTS["torch"], DEFAULTS["sim"]
+    d = lambda k: f"(default: {t[k]}; sim: {m[k]})"  # noqa: E731
     ap.add_argument("--backend", choices=("torch", "sim"), default="torch",
-                    help="torch: verify-only ALSpec on the reference model; sim: the two-device protocol (phase 2)")
+                    help="torch: verify-only ALSpec on the reference model; sim: the two-device protocol on the TT-Lang kernels")
     ap.add_argument("--target", default=None, help=f"HF checkpoint directory (default: {_rel(default_target)})")
-    ap.add_argument("--lambdas", default=",".join(f"{x:g}" for x in LAMBDAS), help="comma-separated lambdas (>= 0)")
-    ap.add_argument("--chunks", default=",".join(map(str, CHUNKS)), help="comma-separated chunk sizes S (multiples of 32)")
-    ap.add_argument("--windows", type=int, default=4, help="held-out windows (users)")
-    ap.add_argument("--window-tokens", type=int, default=384, help="tokens per window")
-    ap.add_argument("--prefill", type=int, default=256, help="tokens prefilled exactly before teacher-forced decode")
-    ap.add_argument("--prompt-len", type=int, default=256, help="prompt tokens for greedy generation")
-    ap.add_argument("--new-tokens", type=int, default=32, help="greedy tokens generated per window")
+    ap.add_argument("--lambdas", default=None, help=f"comma-separated lambdas (>= 0) {d('lambdas')}")
+    ap.add_argument("--chunks", default=None, help=f"comma-separated chunk sizes S (multiples of 32) {d('chunks')}")
+    ap.add_argument("--windows", type=int, default=None, help=f"held-out windows (users) {d('windows')}")
+    ap.add_argument("--window-tokens", type=int, default=None, help=f"tokens per window {d('window_tokens')}")
+    ap.add_argument("--prefill", type=int, default=None, help=f"tokens prefilled exactly before teacher-forced decode (torch) {d('prefill')}")
+    ap.add_argument("--prompt-len", type=int, default=None, help=f"prompt tokens for greedy generation {d('prompt_len')}")
+    ap.add_argument("--new-tokens", type=int, default=None, help=f"greedy tokens generated per window {d('new_tokens')}")
     ap.add_argument("--batch", type=int, default=8, help="users per forward in teacher-forced decode")
+    ap.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32", help="sim: activation / weight dtype on the kernels")
     ap.add_argument("--hw", choices=sorted(k for k, v in lat.HARDWARE.items() if v.link_gbps), default="n300",
                     help="latency model hardware (a two-chip board with a known link)")
     ap.add_argument("--latency-lambda", type=float, default=0.10, help="the lambda whose measured hit rate the latency table uses")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="directory for the JSON and the plots")
-    ap.add_argument("--name", default=None, help="output file stem (default: alspec_<target name>)")
+    ap.add_argument("--name", default=None, help="output file stem (default: alspec_<target name>, sim: alspec_sim_<target name>)")
     ap.add_argument("--no-plots", action="store_true")
     ap.set_defaults(default_target=default_target, fallback_arch=fallback_arch)
+
+
+def resolve_defaults(a) -> None:
+    """Fill the options left unset with the backend's defaults."""
+    for k, v in DEFAULTS[a.backend].items():
+        if getattr(a, k, None) is None:
+            setattr(a, k, v)
 
 
 def _floats(s: str, what: str) -> list[float]:
@@ -113,6 +136,7 @@ def _floats(s: str, what: str) -> list[float]:
 
 def check_args(a) -> tuple[list[float], list[int]]:
     """Every argument problem as a ValueError naming the option, before anything is loaded."""
+    resolve_defaults(a)
     lambdas = _floats(a.lambdas, "lambdas")
     for x in lambdas:
         try:
@@ -125,12 +149,17 @@ def check_args(a) -> tuple[list[float], list[int]]:
         raise ValueError(f"--chunks: expected comma-separated integers; got {a.chunks!r}") from None
     for c in chunks:
         try:
-            check_chunk(c)
+            if a.backend == "torch":
+                check_chunk(c)
+            else:
+                from models.alspec import check_kernel_chunk
+
+                check_kernel_chunk(c)
         except ValueError as e:
             raise ValueError(f"--chunks: {e}") from None
     if not lambdas or not chunks:
         raise ValueError("--lambdas / --chunks: expected at least one value each")
-    if a.prefill < 1 or a.prefill >= a.window_tokens:
+    if a.backend == "torch" and (a.prefill < 1 or a.prefill >= a.window_tokens):
         raise ValueError(f"--prefill: expected 1 <= prefill < --window-tokens ({a.window_tokens}); got {a.prefill}")
     if not 1 <= a.prompt_len <= a.window_tokens:
         raise ValueError(f"--prompt-len: expected 1 .. --window-tokens ({a.window_tokens}); got {a.prompt_len}")
@@ -264,11 +293,101 @@ def plots(res: dict, lat_rows: list[dict], layers: int, stem: Path) -> list[str]
     return out
 
 
+class _Recorder:
+    """A target wrapper that keeps the logits of every decode step and the time spent in them."""
+
+    def __init__(self, target):
+        self.target, self.logits, self.seconds, self.steps = target, [], 0.0, 0
+
+    def new_cache(self, max_len):
+        return self.target.new_cache(max_len)
+
+    def forward(self, ids, cache, taps=()):
+        decode = int(cache.lengths[0]) > 0
+        t0 = time.perf_counter()
+        out = self.target.forward(ids, cache, taps)
+        if decode:
+            self.seconds += time.perf_counter() - t0
+            self.steps += 1
+            self.logits.append(out[0])
+        return out
+
+
+def run_sim(a, lambdas: list[float], chunks: list[int]) -> dict:
+    """The two-device protocol on the kernels (simulator) for a short set: see the module docstring."""
+    from models.alspec import ALSpecKernelTarget, ProtocolStats
+    from models.kernel_model import KernelTarget
+    from models.speculative import plain_generate
+    from ttl_kernels import runtime
+
+    t0 = time.perf_counter()
+    model, tokenizer, name, notes = load(a)
+    for n in notes:
+        print(f"note: {n}")
+    toks, text_src = windows(a, tokenizer, model)
+    prompts = [[int(t) for t in row[: a.prompt_len]] for row in toks]
+    c = model.config
+    max_seq = a.prompt_len + a.new_tokens + 1
+    print(f"ALSpec two-device protocol on the TT-Lang kernels ({runtime.backend_name()}, 1x2 mesh) for {name} ({c.arch}, "
+          f"{c.num_layers} layers, {c.num_heads} q / {c.num_kv_heads} kv heads of {c.head_dim}, {a.dtype}); {len(prompts)} window(s) "
+          f"from {text_src}: prompt {a.prompt_len} tokens (prefilled on the host), {a.new_tokens} greedy tokens")
+    res = {"model": name, "arch": c.arch, "layers": c.num_layers, "dtype": a.dtype, "text": text_src, "notes": notes,
+           "windows": len(prompts), "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "runs": []}
+
+    def generate(make_target) -> tuple[list[list[int]], _Recorder, list]:
+        """Greedy generation of every window, each on a fresh target (its own caches and statistics)."""
+        outs, targets, rec = [], [], _Recorder(None)
+        for p in prompts:
+            rec.target = make_target()
+            outs.append(plain_generate(rec, p, a.new_tokens).tokens)
+            targets.append(rec.target)
+        return outs, rec, targets
+
+    for chunk in chunks:
+        plain, prec, _ = generate(lambda: KernelTarget(model, max_seq, a.dtype, chunk_size=chunk))
+        plain_step = prec.seconds / max(prec.steps, 1)
+        print(f"  S={chunk:>3} plain kernel decoding (flash decode): {plain_step:.2f} s wall per decode step")
+        for lam in lambdas:
+            prot, rec, targets = generate(lambda: ALSpecKernelTarget(model, lam, chunk, "protocol", max_seq_len=max_seq, dtype=a.dtype))
+            stats = ProtocolStats(c.num_layers)
+            for w, t in enumerate(targets):  # windows are users: per-user statistics
+                stats.merge(t.stats, user_offset=w)
+                stats.kept_receiver = [x + y for x, y in zip(stats.kept_receiver, t.stats.kept_receiver)]
+                stats.layer_decisions = [x + y for x, y in zip(stats.layer_decisions, t.stats.layer_decisions)]
+                stats.senders += t.stats.senders
+            verify, vrec, _ = generate(lambda: ALSpecKernelTarget(model, lam, chunk, "verify", max_seq_len=max_seq, dtype=a.dtype))
+            same_logits = len(vrec.logits) == len(rec.logits) and all(torch.equal(x, y) for x, y in zip(rec.logits, vrec.logits))
+            ta = token_agreement(torch.tensor(prot), torch.tensor(plain), 0)
+            run = {"chunk": chunk, "lambda": lam, "hit_rate": stats.hit_rate(), "layer_hit_rates": stats.layer_hit_rates(),
+                   "user_hit_rates": {str(k): v for k, v in stats.user_hit_rates().items()},
+                   "accept_rate": stats.accept_rate(), "layer_accept_rates": stats.layer_accept_rates(),
+                   "role_switches": stats.role_switches(), "decisions": stats.decisions,
+                   "agreement_plain": ta["agreement"], "identical_windows": ta["identical_users"],
+                   "equal_verify_only": bool(prot == verify and same_logits),
+                   "protocol_s_per_step": rec.seconds / max(rec.steps, 1), "verify_s_per_step": vrec.seconds / max(vrec.steps, 1),
+                   "plain_s_per_step": plain_step, "tokens": prot, "plain_tokens": plain}
+            res["runs"].append(run)
+            fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+            print(f"  S={chunk:>3} lambda={lam:.2f}: hit {fmt(run['hit_rate'])} layers {' '.join(fmt(h) for h in run['layer_hit_rates'])}  "
+                  f"kept receiver {' '.join(fmt(h) for h in run['layer_accept_rates'])}  role switches {run['role_switches']}  "
+                  f"agreement with plain {ta['agreement']:.3f} ({ta['identical_users']}/{ta['users']} identical)  "
+                  f"= verify-only: {'yes' if run['equal_verify_only'] else 'NO'}  wall {run['protocol_s_per_step']:.2f} s/step "
+                  f"(verify-only {run['verify_s_per_step']:.2f}, plain {plain_step:.2f})", flush=True)
+    res["seconds"] = time.perf_counter() - t0
+    out = {"command": " ".join(["python models/llama_alspec.py", *sys.argv[1:]]), "machine": platform.node(),
+           "torch_threads": torch.get_num_threads(), "sim": res}
+    od = Path(a.out)
+    od.mkdir(parents=True, exist_ok=True)
+    stem = od / (a.name or f"alspec_sim_{name}")
+    Path(f"{stem}.json").write_text(json.dumps(out, indent=1))
+    print(f"\nwrote {stem}.json ({res['seconds']:.0f} s wall)")
+    return out
+
+
 def run(a) -> dict:
     lambdas, chunks = check_args(a)
     if a.backend == "sim":
-        raise NotImplementedError("--backend sim: the two-device ALSpec protocol on the kernel-built models is phase 2 "
-                                  "of the ALSpec work (models/alspec.py) and is not written yet; use --backend torch")
+        return run_sim(a, lambdas, chunks)
     t0 = time.perf_counter()
     model, tokenizer, name, notes = load(a)
     for n in notes:

@@ -232,15 +232,6 @@ def test_entry_point_bad_input(argv, match, capsys):
     assert match in capsys.readouterr().err
 
 
-def test_entry_point_sim_backend_is_phase_2():
-    from models import llama_alspec
-
-    ap = llama_alspec.argparse.ArgumentParser()
-    llama_alspec.add_alspec_args(ap)
-    with pytest.raises(NotImplementedError, match="phase 2"):
-        llama_alspec.run(ap.parse_args(["--backend", "sim"]))
-
-
 def test_entry_point_reusable_for_qwen3(tmp_path, capsys):
     """What the Qwen3 entry's --alspec calls: the same main with its own default target and a Qwen3 fallback."""
     from models import llama_alspec

@@ -61,9 +61,21 @@ import torch
 from ..registry import KernelSpec, generator, model_dims, random_or_zeros, torch_dtype
 from ..shapes import DECODE_ROWS
 from . import _reference as reference
-from ._mesh import MeshTensor, check_mesh, default_mesh, from_mesh, mesh_dims, to_mesh
+from ._mesh import MeshTensor, check_mesh, default_mesh, from_mesh, mesh_dims, mesh_from_parts, mesh_parts, to_mesh
+from .group_select import group_select
 from .mesh_select import mesh_select
-from .swap import mesh_swap, mesh_swap_with_priority, priority_tiles, swap, swap_with_priority
+from .speculation_priority import speculation_priority
+from .swap import (
+    GatheredPriority,
+    exchange_priority,
+    mesh_keep_winner,
+    mesh_swap,
+    mesh_swap_with_priority,
+    mesh_winner,
+    priority_tiles,
+    swap,
+    swap_with_priority,
+)
 
 
 def _select_args(rows: int, cols: int, dtype: str = "bf16", seed: int | None = None) -> tuple:
@@ -79,25 +91,81 @@ def _select_cases() -> list[dict]:
     return [dict(rows=DECODE_ROWS, cols=h, dtype="bf16") for h in model_dims("hidden")]
 
 
+def _group_select_args(n_groups: int, group: int, cols: int, dtype: str = "bf16", seed: int | None = None) -> tuple:
+    """``cond [n_groups * 32, 32]`` (uniform 0 / 1 tiles with a seed) and ``a, b [n_groups * group * 32, cols]``."""
+    gen = generator(seed)
+    rows = n_groups * group * 32
+    a, b = random_or_zeros((rows, cols), dtype, gen), random_or_zeros((rows, cols), dtype, gen)
+    if gen is None:
+        return random_or_zeros((n_groups * 32, 32), dtype, None), a, b
+    bits = torch.randint(0, 2, (n_groups, 1, 1), generator=gen).float().expand(n_groups, 32, 32)
+    return bits.reshape(n_groups * 32, 32).to(torch_dtype(dtype)), a, b
+
+
+def _group_select_cases() -> list[dict]:
+    """The decode attention output of each model (verify-only ALSpec: one verdict per user, n_kv tile rows
+    each) at batch 1 and 4 (at batch 1 also the protocol's role select: one tile for all rows), and the role
+    select of Llama-3.1-8B at batch 4."""
+    from ..shapes import MODEL_SHAPES
+
+    out = []
+    for m in MODEL_SHAPES.values():
+        for b in (1, 4):
+            case = dict(n_groups=b, group=m["n_kv"], cols=m["head_dim"], dtype="bf16")
+            if case not in out:
+                out.append(case)
+    return out + [dict(n_groups=1, group=4 * 8, cols=128, dtype="bf16")]  # the protocol's role select, 8B at batch 4
+
+
+def _priority_args(batch: int, seed: int | None = None) -> tuple:
+    gen = generator(seed)
+    if gen is None:
+        return torch.zeros(batch * 32, 32, dtype=torch_dtype("bf16")), torch.zeros(32, 32, dtype=torch_dtype("bf16"))
+    v = torch.randint(0, 2, (batch, 1, 1), generator=gen).float().expand(batch, 32, 32).reshape(batch * 32, 32)
+    r = torch.full((32, 32), float(torch.randint(0, 2, (1,), generator=gen)))
+    return v.to(torch_dtype("bf16")), r.to(torch_dtype("bf16"))
+
+
+def _priority_cases() -> list[dict]:
+    return [dict(batch=b) for b in (1, 2, 4, 32)]
+
+
 KERNEL_SPECS = [
     KernelSpec(
         "mesh_select", mesh_select, reference.mesh_select, _select_args,
         ("sign_tile", "relu_tile", "mul_(binary_tile|tiles)", "add_(binary_tile|tiles)"), _select_cases,
     ),
+    KernelSpec(
+        "group_select", group_select, reference.group_select, _group_select_args,
+        ("sign_tile", "relu_tile", "mul_(binary_tile|tiles)", "add_(binary_tile|tiles)"), _group_select_cases,
+        kwargs=lambda **p: {"group": p["group"]} if "group" in p else {},
+    ),
+    KernelSpec(
+        "speculation_priority", speculation_priority, reference.speculation_priority, _priority_args,
+        ("mul_(binary_tile|tiles)", "add_(binary_tile|tiles)", "sub_(binary_tile|tiles)", "typecast_tile"), _priority_cases,
+    ),
 ]
 
 __all__ = [
     "KERNEL_SPECS",
+    "GatheredPriority",
     "MeshTensor",
     "check_mesh",
     "default_mesh",
+    "exchange_priority",
     "from_mesh",
+    "group_select",
     "mesh_dims",
+    "mesh_from_parts",
+    "mesh_keep_winner",
+    "mesh_parts",
     "mesh_select",
     "mesh_swap",
     "mesh_swap_with_priority",
+    "mesh_winner",
     "priority_tiles",
     "reference",
+    "speculation_priority",
     "swap",
     "swap_with_priority",
     "to_mesh",

@@ -110,3 +110,54 @@ def all_gather_rows(x: MeshTensor) -> Any:
     if getattr(out, "dtype", None) != getattr(x.tt, "dtype", None) and hasattr(out, "_dtype"):
         out._dtype = x.tt.dtype  # simulator Tensor only (see the docstring)
     return out
+
+
+# ------------------------------------------------------------------------------ per-device tensors <-> mesh
+
+
+def _sim_storage(tt: Any) -> torch.Tensor:
+    """A simulator tensor's backing storage (its 'device memory'; not the host read-back ``ttnn.to_torch``)."""
+    return tt.to_torch()
+
+
+def _require_sim(arg: str) -> None:
+    if not runtime.is_sim():
+        raise RuntimeError(f"{arg}: assembling a mesh tensor from per-device tensors is implemented for the simulator's "
+                           f"1x2 mesh only (on a mesh device they are its shards already: ttnn.combine_device_tensors / "
+                           f"get_device_tensors); backend is {runtime.backend_name()!r}")
+
+
+def mesh_from_parts(parts: list, mesh: Any) -> MeshTensor:
+    """The MeshTensor whose device ``d`` shard is ``parts[d]`` (TileTensors of one shape and dtype).
+
+    On a mesh device a mesh tensor *is* its per-device buffers, so this moves nothing.  The simulator keeps a
+    mesh tensor as one global tensor (the shards stacked along dim 0), so here the two devices' storages are
+    stacked as they are: no value changes, no rounding, no host read-back, no device-to-device transfer
+    (the only transfer in the exchange is ttnn's all_gather)."""
+    from ..host import TileTensor
+
+    _require_sim("parts")
+    check_mesh(mesh)
+    if len(parts) != N_DEVICES or not all(isinstance(p, TileTensor) for p in parts):
+        raise ValueError(f"parts: expected {N_DEVICES} TileTensors (one per device); got {[type(p).__name__ for p in parts]}")
+    if len({(p.shape, p.dtype) for p in parts}) != 1:
+        raise ValueError(f"parts: every device's tensor must have one shape and dtype; got {[(p.shape, p.dtype) for p in parts]}")
+    ttnn = runtime.ttnn
+    g = torch.cat([_sim_storage(p.tt) for p in parts], dim=0)
+    tt = ttnn.from_torch(g, dtype=parts[0].tt.dtype, layout=ttnn.TILE_LAYOUT, device=mesh, mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=0))
+    return MeshTensor(tt, mesh, parts[0].shape, parts[0].dtype)
+
+
+def mesh_parts(x: MeshTensor) -> list:
+    """The per-device shards of ``x`` as TileTensors (the inverse of :func:`mesh_from_parts`; copies of the
+    simulator's storage, so kernels writing into one never alias the mesh tensor)."""
+    from ..host import TileTensor
+
+    _require_sim("x")
+    ttnn = runtime.ttnn
+    rp, _ = x.padded_shape
+    g = _sim_storage(x.tt)
+    if g.shape[0] != N_DEVICES * rp:
+        raise ValueError(f"x: expected {N_DEVICES} x {rp} rows of storage; got {g.shape[0]}")
+    return [TileTensor(ttnn.from_torch(g[d * rp:(d + 1) * rp].clone(), dtype=x.tt.dtype, layout=ttnn.TILE_LAYOUT), x.shape, x.dtype)
+            for d in range(N_DEVICES)]

@@ -33,3 +33,24 @@ def swap_with_priority(a: torch.Tensor, prio_a: float, b: torch.Tensor, prio_b: 
     tensor (``a``) on both, so the two devices always agree."""
     w = b if float(prio_b) > float(prio_a) else a
     return w.float(), w.float()
+
+
+def group_select(cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor, group: int | None = None) -> torch.Tensor:
+    """``cond [NC * 32, 32]``, ``a, b [NC * group * 32, C]`` -> element ``(i, j)`` of tile row ``r`` from ``b``
+    where ``cond[(r // group) * 32 + i % 32, j % 32] > 0``, else from ``a``."""
+    n_groups = cond.shape[0] // TILE
+    rows_t = a.shape[0] // TILE
+    group = group or rows_t // n_groups
+    c = cond.float().reshape(n_groups, TILE, TILE) > 0
+    take_b = c.repeat_interleave(group, 0).reshape(rows_t * TILE, TILE).repeat(1, -(-a.shape[1] // TILE))[:, : a.shape[1]]
+    return torch.where(take_b, b.float(), a.float())
+
+
+def speculation_priority(verdict: torch.Tensor, role: torch.Tensor, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``P = 1 + R - 2 R prod_b v_b`` from element (0, 0) of each user's verdict tile and of the role tile, as
+    two uniform 32 x 32 tiles (the same float32 values twice: the kernel's bf16 and fp32 outputs)."""
+    batch = batch or verdict.shape[0] // TILE
+    hit = float(torch.prod(verdict.float()[: batch * TILE: TILE, 0]))
+    r = float(role.float()[0, 0])
+    p = torch.full((TILE, TILE), 1.0 + r - 2.0 * r * hit)
+    return p, p.clone()

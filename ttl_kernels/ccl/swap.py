@@ -15,11 +15,19 @@ Each is ttnn's ``all_gather`` (the inter-device transfer) followed by the TT-Lan
 
 ``swap`` / ``swap_with_priority`` are the same on torch tensors (one per device), opening the process's
 default 1x2 mesh unless one is given.
+
+ALSpec exchanges one priority per layer and uses it several times (the residual stream, the normalised
+input of the next layer, the roles): :func:`exchange_priority` all-gathers it once, :func:`mesh_keep_winner`
+keeps the winner's part of a tensor for a gathered pair, and :func:`mesh_winner` turns the pair into a
+per-device 0 / 1 tile (1 on the device whose priority is higher; ties: device 0), with the same select
+kernel and a constant per-device tensor (device 0 holds ``[1; 0]``, device 1 ``[0; 1]``), so each device
+learns whether it won without knowing its own id.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,6 +39,7 @@ from .mesh_select import DTYPES, run_select
 
 PRIORITY_SHAPE = (TILE, TILE)
 _PEER_PAIRS: dict[tuple[int, str], tuple[Any, MeshTensor]] = {}
+_ID_PAIRS: dict[tuple[int, str], tuple[Any, MeshTensor]] = {}
 
 
 def _check_mesh_tensor(x: Any, arg: str) -> MeshTensor:
@@ -52,6 +61,17 @@ def _peer_pair(mesh: Any, dtype: str) -> MeshTensor:
     return hit[1]
 
 
+def _id_pair(mesh: Any, dtype: str) -> MeshTensor:
+    """Per-device constant ``[64, 32]`` that makes the select return 1 on the winning device: device 0 holds
+    ``[1; 0]`` (keeps 1 unless device 1 wins), device 1 ``[0; 1]`` (1 only when it wins)."""
+    hit = _ID_PAIRS.get((id(mesh), dtype))
+    if hit is None or hit[0] is not mesh:
+        zero, one = torch.zeros(PRIORITY_SHAPE), torch.ones(PRIORITY_SHAPE)
+        hit = (mesh, to_mesh([torch.cat([one, zero]), torch.cat([zero, one])], mesh, dtype))
+        _ID_PAIRS[(id(mesh), dtype)] = hit
+    return hit[1]
+
+
 def _select(x: MeshTensor, pair_tt: Any) -> MeshTensor:
     gathered = all_gather_rows(x)
     out = mesh_empty(x.mesh, x.shape, x.dtype)
@@ -63,6 +83,52 @@ def mesh_swap(x: MeshTensor) -> MeshTensor:
     """Exchange the two devices' parts of ``x`` (a MeshTensor on a 1x2 mesh)."""
     _check_mesh_tensor(x, "x")
     return _select(x, _peer_pair(x.mesh, x.dtype).tt)
+
+
+@dataclass
+class GatheredPriority:
+    """Both devices' priority tiles on every device (the all_gather of a priority MeshTensor): device 0's
+    tile on top of device 1's, ``[64, 32]`` per device."""
+
+    tt: Any
+    mesh: Any
+    dtype: str
+
+
+def _check_prio(prio: Any, arg: str = "prio") -> MeshTensor:
+    _check_mesh_tensor(prio, arg)
+    if tuple(prio.shape) != PRIORITY_SHAPE:
+        raise ValueError(f"{arg}: expected one {PRIORITY_SHAPE} tile per device; got {tuple(prio.shape)}")
+    return prio
+
+
+def exchange_priority(prio: MeshTensor) -> GatheredPriority:
+    """All-gather the per-device priority tiles once (the link transfer of two tiles)."""
+    _check_prio(prio)
+    return GatheredPriority(all_gather_rows(prio), prio.mesh, prio.dtype)
+
+
+def mesh_keep_winner(x: MeshTensor, pair: GatheredPriority) -> MeshTensor:
+    """Both devices end with the part of ``x`` of the device whose priority in ``pair`` is higher (tie:
+    device 0).  ``pair`` must be on ``x``'s mesh and in ``x``'s dtype."""
+    _check_mesh_tensor(x, "x")
+    if not isinstance(pair, GatheredPriority):
+        raise ValueError(f"pair: expected a GatheredPriority (exchange_priority); got {type(pair).__name__}")
+    if pair.mesh is not x.mesh:
+        raise ValueError("pair: expected priorities gathered on the same mesh as x")
+    if pair.dtype != x.dtype:
+        raise ValueError(f"pair: dtype {pair.dtype} does not match x's {x.dtype} (gather priorities in x's dtype)")
+    return _select(x, pair.tt)
+
+
+def mesh_winner(pair: GatheredPriority) -> MeshTensor:
+    """Per device one uniform ``[32, 32]`` tile in ``pair``'s dtype: 1 on the device whose priority is
+    strictly higher (on a tie, device 0), 0 on the other.  Exactly one device holds 1."""
+    if not isinstance(pair, GatheredPriority):
+        raise ValueError(f"pair: expected a GatheredPriority (exchange_priority); got {type(pair).__name__}")
+    out = mesh_empty(pair.mesh, PRIORITY_SHAPE, pair.dtype)
+    run_select(_id_pair(pair.mesh, pair.dtype).tt, pair.tt, out.tt, *PRIORITY_SHAPE)
+    return out
 
 
 def mesh_swap_with_priority(x: MeshTensor, prio: MeshTensor) -> MeshTensor:
@@ -77,10 +143,7 @@ def mesh_swap_with_priority(x: MeshTensor, prio: MeshTensor) -> MeshTensor:
         raise ValueError("prio: expected a MeshTensor on the same mesh as x")
     if prio.dtype != x.dtype:
         raise ValueError(f"prio: dtype {prio.dtype} does not match x's {x.dtype} (build it with priority_tiles(..., dtype=x.dtype))")
-    if tuple(prio.shape) != PRIORITY_SHAPE:
-        raise ValueError(f"prio: expected one {PRIORITY_SHAPE} tile per device; got {tuple(prio.shape)}")
-    pair = all_gather_rows(prio)
-    return _select(x, pair)
+    return mesh_keep_winner(x, exchange_priority(prio))
 
 
 def _priority_value(p: Any, arg: str) -> float:
