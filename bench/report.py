@@ -71,7 +71,10 @@ def commands(quick: bool) -> list[tuple[str, str, list[str], dict]]:
         ("sim", "speculative_sim", ["bench/speculative.py", "--backend", "sim"] + spec_s, sim),
         ("alspec", "alspec_swap", ["bench/alspec.py"], sim),
     ] + [("alspec", f"alspec_hit:{stem}", ["models/llama_alspec.py", *target, "--name", stem] + alspec, {})
-         for stem, target in alspec_targets()]
+         for stem, target in alspec_targets()] \
+      + ([] if quick else [("alspec", f"alspec_sim:{stem.replace('alspec_', 'alspec_sim_')}",
+                             ["models/llama_alspec.py", "--backend", "sim", *target, "--name", stem.replace("alspec_", "alspec_sim_")], sim)
+                            for stem, target in alspec_targets()[:1]])
 
 
 NOISE = re.compile(r"nanobind|leaked|skipped remainder|^\s*- |Config\{|DEBUG\s*\|", re.I)
@@ -442,6 +445,22 @@ def alspec_docs(runs: dict) -> list[tuple[dict, str, dict | None]]:
     return docs
 
 
+def alspec_sim_docs(runs: dict) -> list[tuple[dict, str, dict | None]]:
+    """(doc, stem, run record) of the ALSpec protocol runs on the simulator (JSON with a ``sim`` key)."""
+    made = [(r["outputs"][0], r) for r in runs.values() if r["name"].startswith("alspec_sim") and r.get("outputs")]
+    cands = [(RESULTS / f"{stem}.json", r) for stem, r in made] if made else \
+        [(p, None) for p in sorted(RESULTS.glob("alspec_sim_*.json"))]
+    docs = []
+    for p, r in cands:
+        try:
+            d = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if "sim" in d:
+            docs.append((d, p.stem, r))
+    return docs
+
+
 def latency_md(lat: dict) -> tuple[str, dict]:
     meta = lat["meta"]
     out = [f"Modelled decode latency of {meta['model']} on a {meta['hw']} pair vs one chip (S = {meta['chunk']}, batch 1): "
@@ -513,7 +532,29 @@ def section_alspec(mach: dict, runs: dict) -> tuple[str, dict]:
         lat_md, lat_s = latency_md(d["latency"])
         out.append("\n" + lat_md + "\n")
         summ["alspec"].append({"model": sw["model"], "runs": sw["runs"], "notes": sw.get("notes", []), **lat_s})
-    out.append(f"\n### 4{chr(ord('a') + len(docs))}. Two-device swap (mesh_select) traffic on the simulator\n")
+    letter = len(docs)
+    for d, stem, run in alspec_sim_docs(runs):
+        sm = d["sim"]
+        out.append(f"\n### 4{chr(ord('a') + letter)}. {sm['model']}: the two-device ALSpec protocol on the TT-Lang kernels (simulator)\n")
+        letter += 1
+        out.append(provenance(d, mach, run))
+        out.append(f"\nThe protocol (`models/alspec.py`: two replicas on the simulator's 1x2 mesh, the sender ships its speculative "
+                   f"attention output, priorities decide whose residual both keep) on {sm['windows']} window(s) from {sm['text']}: "
+                   f"prompt {sm['prompt_len']} tokens, {sm['new_tokens']} greedy tokens, {sm['dtype']} activations.  Agreement = "
+                   "share of generated tokens equal to plain kernel decoding's (split-KV flash decode); `= verify-only`: the "
+                   "protocol's tokens and logits equal the single-device kernel verify-only mode's.  Wall seconds per decode step "
+                   "are simulator time (both replicas simulated in one process).\n")
+        for n in sm.get("notes", []):
+            out.append(f"> **note:** {n}\n")
+        f2 = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+        rows = [[r["chunk"], f"{r['lambda']:.2f}", f2(r["hit_rate"]), " ".join(f2(h) for h in r["layer_hit_rates"]),
+                 " ".join(f2(h) for h in r["layer_accept_rates"]), r["role_switches"], f"{r['agreement_plain']:.3f}",
+                 f"{r['identical_windows']}/{sm['windows']}", "yes" if r["equal_verify_only"] else "NO",
+                 f"{r['protocol_s_per_step']:.2f}", f"{r['verify_s_per_step']:.2f}", f"{r['plain_s_per_step']:.2f}"] for r in sm["runs"]]
+        out.append(md_table(["S", "lambda", "hit", "hit per layer", "kept receiver per layer", "role switches", "agreement",
+                             "identical", "= verify-only", "protocol s/step", "verify s/step", "plain s/step"], rows))
+        summ.setdefault("alspec_sim", []).append(sm)
+    out.append(f"\n### 4{chr(ord('a') + letter)}. Two-device swap (mesh_select) traffic on the simulator\n")
     sw_t = load("alspec_swap_traffic.json")
     out.append(provenance(sw_t, mach, runs.get("alspec_swap")))
     if sw_t:
@@ -577,6 +618,10 @@ def summary(k: dict, s: dict, al: dict, runs: list[dict]) -> str:
             rows.append(["  modelled Llama-3.1-8B, n300 pair vs 1 chip",
                          f"at that h ({by[(lab, mid)]['hit_rate']:.3f}): {by[(lab, mid)]['speedup']:.2f}x at {mid // 1024}K; "
                          f"attention overhead 1 chip / ALSpec {by[(lab, big)]['attention_overhead_ratio']:.2f} at {big // 1024}K"])
+    for sm in al.get("alspec_sim", []):
+        parts = [f"S={r['chunk']} lambda {r['lambda']:g}: hit {r['hit_rate'] if r['hit_rate'] is not None else float('nan'):.2f}, "
+                 f"agreement {r['agreement_plain']:.2f}, = verify-only {'yes' if r['equal_verify_only'] else 'NO'}" for r in sm["runs"]]
+        rows.append([f"  two-device protocol on the simulator ({sm['model']})", "; ".join(parts)])
     if al.get("alspec"):
         alx = al["alspec"][0]
         by, ctxs = alx["by"], alx["ctxs"]
@@ -610,7 +655,7 @@ def summary(k: dict, s: dict, al: dict, runs: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_report(runs: list[dict], mach: dict, quick: bool, total_s: float | None) -> Path:
+def write_report(runs: list[dict], mach: dict, quick: bool, total_s: float | None, started: float = 0.0) -> Path:
     by_name = {r["name"]: r for r in runs}
     k_md, k_s = section_kernels(mach, by_name)
     s_md, s_s = section_spec(mach, by_name)
@@ -630,8 +675,8 @@ def write_report(runs: list[dict], mach: dict, quick: bool, total_s: float | Non
                                   r["rc"], f"{r['seconds']:.0f}"] for r in runs], "llllr"))
     else:
         runs_md.append("_REPORT.md rebuilt from existing JSON (`--no-run`); see each table's command line._")
-    files = sorted(p.name for p in RESULTS.iterdir() if p.suffix in (".json", ".png"))
-    runs_md.append("\nFiles in `bench/results/`: " + ", ".join(f"`{f}`" for f in files))
+    files = sorted(p.name for p in RESULTS.iterdir() if p.suffix in (".json", ".png") and p.stat().st_mtime >= started - 1)
+    runs_md.append(("\nFiles this run wrote" if started else "\nFiles") + " in `bench/results/`: " + ", ".join(f"`{f}`" for f in files))
     text = "\n".join(head) + "\n" + summary(k_s, s_s, a_s, runs) + "\n" + k_md + "\n" + s_md + "\n" + a_md + "\n" + "\n".join(runs_md) + "\n"
     p = RESULTS / "REPORT.md"
     p.write_text(text)
@@ -651,6 +696,7 @@ def main(argv=None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     mach = machine()
     t0 = time.perf_counter()
+    started = time.time()
     runs: list[dict] = []
     runs_file = RESULTS / "runs.json"
     if not a.no_run:
@@ -661,15 +707,18 @@ def main(argv=None) -> int:
         if set(wanted) != set(SECTIONS) and runs_file.is_file():  # keep the other sections' run records
             old = json.loads(runs_file.read_text()).get("runs", [])
             runs = [r for r in old if r["section"] not in wanted] + runs
-        runs_file.write_text(json.dumps({"machine": mach, "quick": a.quick, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        runs_file.write_text(json.dumps({"machine": mach, "quick": a.quick, "started": started, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
                                          "seconds": round(time.perf_counter() - t0, 1), "runs": runs}, indent=1))
     elif runs_file.is_file():
         saved = json.loads(runs_file.read_text())
         runs, mach, a.quick = saved.get("runs", []), saved.get("machine", mach), saved.get("quick", a.quick)
+        started = saved.get("started", 0.0)
+    else:
+        started = 0.0
     total = time.perf_counter() - t0 if not a.no_run else None
     if a.no_run and runs_file.is_file():
         total = json.loads(runs_file.read_text()).get("seconds")
-    p = write_report(runs, mach, a.quick, total)
+    p = write_report(runs, mach, a.quick, total, started)
     print(f"wrote {_rel(p)} ({(time.perf_counter() - t0) / 60:.1f} min)")
     return 0
 

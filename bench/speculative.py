@@ -508,13 +508,18 @@ def plots(doc: dict, stem: Path) -> list[str]:
     title = f"{doc['backend']} backend, {doc['settings']['prompts']} prompts x {doc['settings']['max_new_tokens']} tokens"
     spec = {n: s for n, s in doc["methods"].items() if s.get("histogram")}
     if spec:
-        fig, axes = plt.subplots(1, len(spec), figsize=(3.6 * len(spec), 3.2), squeeze=False)
-        for ax, (n, s) in zip(axes[0], spec.items()):
+        cols = min(3, len(spec))
+        rows_ = -(-len(spec) // cols)
+        fig, axes = plt.subplots(rows_, cols, figsize=(3.8 * cols, 2.9 * rows_), squeeze=False)
+        for ax in axes.flat[len(spec):]:
+            ax.axis("off")
+        for ax, (n, s) in zip(axes.flat, spec.items()):
             h = s["histogram"]
             tot = sum(h) or 1
             ax.bar(range(1, len(h) + 1), [x / tot for x in h], color="tab:blue")
             ax.axvline(s["tau"], color="k", ls="--", lw=1)
-            ax.set(title=f"{n}: tau {s['tau']:.2f}", xlabel="tokens per verify step", ylabel="share of steps")
+            ax.set(title=f"{n}: tau {s['tau']:.2f}", xlabel="tokens per verify step", ylabel="share of steps", ylim=(0, 1.02))
+            ax.title.set_fontsize(9)
         fig.suptitle(f"Tokens per verify step ({title})", fontsize=9)
         fig.tight_layout()
         p = f"{stem}_tau_hist.png"
