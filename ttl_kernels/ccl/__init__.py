@@ -1,4 +1,4 @@
-"""Two-device exchange for ALSpec on a 1x2 mesh: ``swap`` and ``swap_with_priority``.
+"""Two-device exchange for ALSpec on a 1x2 mesh: ``swap`` and ``swap_with_priority``, and ALSpec's decision kernels.
 
 What runs where
 ---------------
@@ -52,6 +52,20 @@ Not exercised (the simulator has no model of it):
 
 Layouts and exactness: see :mod:`.mesh_select` (priority tiles are 32 x 32, every element the priority;
 the select is exact for finite data).
+
+ALSpec's on-device decisions (used by :mod:`models.alspec`)
+-----------------------------------------------------------
+* :mod:`.speculation_priority` (TT-Lang): a device's priority for a layer from its role tile and the
+  speculative kernel's verdict tiles, ``P = 1 + R - 2 R prod_b verdict_b`` (sender 0 hit / 2 miss, receiver
+  1), written in bf16 and fp32;
+* :func:`exchange_priority` (all_gather, once per layer), :func:`mesh_keep_winner` (the priority select of a
+  tensor for an exchanged pair) and :func:`mesh_winner` (1 on the device that won: the next layer's
+  sender; the select kernel on a constant per-device tensor);
+* :mod:`.group_select` (TT-Lang): inside one device, ``b`` where a condition tile is > 0 else ``a``, one
+  condition tile per group of tile rows (verify-only: per user from the verdict; protocol: the sender's own
+  exact output vs the shipped speculative one, from the role tile);
+* :func:`mesh_from_parts` / :func:`mesh_parts`: per-device tensors stacked into a mesh tensor and split
+  back (simulator only: on a mesh device the per-device tensors are the shards, nothing moves).
 """
 
 from __future__ import annotations
