@@ -11,7 +11,8 @@ same ``--max-new-tokens``, greedy:
   ours  layer-skip     self-draft: the target's first ``--skip-layers`` layers + its head, ``--skip-k`` tokens
                        (a comma list of layer counts runs one method per count: layer-skip-<n>)
   ours  small-draft    the small separate draft (``checkpoints/tiny-qwen3-coder-draft``), ``--k`` tokens
-  ours  dflash-b8/-b16 the DFlash block drafts (``checkpoints/tiny-qwen3-coder-dflash-b8``/``-b16``)
+  ours  dflash-b8/-b16 the DFlash block draft ``checkpoints/tiny-qwen3-coder-dflash-b16`` at block 16 and block 8
+                       (``checkpoints/tiny-qwen3-coder-dflash-b8`` or ``--dflash-b8`` when a separate one exists)
   hf    hf-generate    transformers ``generate`` on the same checkpoint (greedy)
   hf    hf-assisted    ``generate(assistant_model=<the same small draft>)`` (transformers' default schedule
                        unless ``--hf-assist-k`` pins a constant number of draft tokens)
@@ -140,8 +141,14 @@ def resolve_dirs(a, tmp: Path, wanted: list[str]) -> tuple[dict[str, Path | None
             dirs[role] = None
             continue
         p = Path(given[role]) if given[role] else default
+        b16 = Path(given["dflash-b16"]) if given["dflash-b16"] else DEFAULT_DIRS["dflash-b16"]
         if (p / "config.json").is_file():
             dirs[role], status[role] = p, f"trained: {_rel(p)}"
+        elif role == "dflash-b8" and not given[role] and (b16 / "config.json").is_file():
+            # the project ships one DFlash draft (block 16); block 8 runs it with 7 proposals per step
+            dirs[role], status[role] = b16, f"trained: {_rel(b16)} run at block size 8 (no separate block-8 checkpoint)"
+            notes.append(f"dflash-b8 is the block-16 draft ({_rel(b16)}) run with block size 8 (7 proposals per step): "
+                         "the project trains one DFlash draft (training/run_drafts.sh)")
         elif given[role]:
             raise FileNotFoundError(f"--{role}: no checkpoint (config.json) at {str(p)!r}")
         else:
@@ -294,9 +301,11 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
                 dd = random_draft(target, block, a.seed)
                 src = "random weights"
             runner = DFlashRunner(dd, target, block_size=block, name=name)
-            info[name] = {"dir": src, "block_size": block, "layers": dd.config.num_layers,
+            trained_block = dd.config.block_size
+            info[name] = {"dir": src, "block_size": block, "trained_block_size": trained_block, "layers": dd.config.num_layers,
                           "target_layer_ids": list(dd.config.target_layer_ids)}
-            methods.append(ours(name, f"DFlash block draft, block {block} ({block - 1} proposals), {src}", target, runner, stop, params))
+            methods.append(ours(name, f"DFlash block draft ({dd.config.num_layers}L), block {block} ({block - 1} proposals), {src}"
+                                + (f" (trained at block {trained_block})" if trained_block != block else ""), target, runner, stop, params))
         elif name in HF:
             if a.backend != "torch":
                 raise ValueError(f"--methods: {name} runs on the torch backend only")

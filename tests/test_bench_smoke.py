@@ -181,6 +181,17 @@ def test_speculative_missing_checkpoints_are_stood_in_and_said(tmp_path, monkeyp
     assert d["settings"]["target"].startswith("random stand-in")
 
 
+def test_speculative_b8_runs_the_b16_draft_when_no_b8_exists(ckpts, tmp_path, monkeypatch):
+    spec = script("speculative")
+    monkeypatch.setattr(spec, "DEFAULT_DIRS", {**spec.DEFAULT_DIRS, "dflash-b8": tmp_path / "none"})
+    rc = spec.main(["--target", str(ckpts / "target"), "--dflash-b16", str(ckpts / "dflash-b16"), "--methods", "dflash-b8",
+                    "--num-prompts", "1", "--max-new-tokens", "4", "--threads", "0", "--json", str(tmp_path / "b8.json"), "--no-plots"])
+    d = load(tmp_path / "b8.json")
+    assert rc == 0 and "run at block size 8" in d["checkpoints"]["dflash-b8"]
+    assert d["settings"]["dflash-b8"]["block_size"] == 8 and d["settings"]["dflash-b8"]["trained_block_size"] == 16
+    assert d["methods"]["dflash-b8"]["k"] == 7 and not any("random" in n for n in d["notes"])
+
+
 @pytest.mark.parametrize("args", [["--methods", "plain,nonsense"], ["--methods", "layer-skip", "--skip-layers", "4"],
                                   ["--skip-layers", "two"]])
 def test_speculative_bad_arguments(tmp_path, args):
