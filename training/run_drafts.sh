@@ -15,10 +15,11 @@ NICE=${NICE:-10}
 T=checkpoints/tiny-qwen3-coder
 mkdir -p training/logs
 [ -f "$T/model.safetensors" ] || { echo "no $T: run training/run_targets.sh first" >&2; exit 1; }
-REGEN=training/data/regen_tiny-qwen3-coder_8192_256.npy
+ROWS=${REGEN_ROWS:-16384}
+REGEN=training/data/regen_tiny-qwen3-coder_${ROWS}_256.npy
 echo "$(date '+%F %T') start dflash b16" | tee -a training/logs/run_drafts.log
 nice -n "$NICE" "$PY" training/train_dflash.py --target "$T" --block-size 16 --layers 2 \
-  --minutes "${DFLASH_MIN:-35}" --regen-rows 8192 --out "$T-dflash-b16" > training/logs/dflash-b16.log 2>&1
+  --minutes "${DFLASH_MIN:-35}" --regen-rows "$ROWS" --out "$T-dflash-b16" > training/logs/dflash-b16.log 2>&1
 echo "$(date '+%F %T') done dflash b16: $(tail -n 1 training/logs/dflash-b16.log)" | tee -a training/logs/run_drafts.log
 echo "$(date '+%F %T') start small draft" | tee -a training/logs/run_drafts.log
 nice -n "$NICE" "$PY" training/train_small_draft.py --target "$T" --out "$T-draft" --minutes "${SMALL_MIN:-10}" \

@@ -5,6 +5,7 @@
 # Needs the corpus token files (python -m training.tokenizer && python -m training.corpus; run_all.sh does both).
 # Logs: training/logs/<name>.log (progress lines) and training/logs/<name>.out (stdout/stderr, tqdm bar).
 # RESUME=1 continues interrupted runs from training/data/runs/<name>/state.pt.
+# ARCHS picks which to train (default "qwen3 llama").
 # STEPS overrides the step budget (default 2800 steps x 4096 tokens = 11.5M tokens, ~5.2 epochs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ resume=(); [[ "${RESUME:-0}" == 1 ]] && resume=(--resume)
 recipe=(--layers 4 --hidden 256 --heads 4 --kv-heads 2 --head-dim 64 --ffn 512
         --seq 512 --bs 8 --lr 2e-3 --min-lr-frac 0.1 --warmup 100 --wd 0.1 --dropout 0.1 --attn-dropout 0.0
         --steps "$STEPS" --seed 0 --eval-every 250 --eval-windows 128)
-for arch in qwen3 llama; do
+for arch in ${ARCHS:-qwen3 llama}; do
   name=$([[ $arch == qwen3 ]] && echo tiny-qwen3-coder || echo tiny-llama3)
   echo "$(date '+%F %T') start $name" | tee -a training/logs/run_targets.log
   nice -n "$NICE" "$PY" -m training.train_target --arch "$arch" --name "$name" "${recipe[@]}" "${resume[@]}" \
