@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shlex
 import subprocess
@@ -45,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.machine import machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SECTIONS = ("kernels", "speculative", "sim", "alspec")
@@ -108,21 +109,6 @@ def run_commands(todo, log) -> list[dict]:
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"node": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "torch_threads_default": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__, "loadavg": [round(x, 2) for x in os.getloadavg()]}
-
-
 def git_rev() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -172,7 +158,7 @@ def provenance(doc: dict | None, mach: dict, run: dict | None = None) -> str:
         return "_not run (no JSON)._"
     m = doc.get("machine")
     if isinstance(m, dict):
-        where = f"{m.get('node')} ({m.get('cpu')}, {m.get('cores')} cores, {m.get('torch_threads')} torch threads)"
+        where = f"{m.get('node')} ({m.get('cpu')}, {m.get('cores')} cores, {m.get("torch_threads")} torch threads)"
     else:
         where = f"{m or mach['node']} ({mach['cpu']}, {mach['cores']} cores)"
     s = f"Command: `{doc.get('command', '?')}` on {where}"

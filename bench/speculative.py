@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -61,6 +60,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+from bench.machine import machine  # noqa: E402
 from models.runner import ByteTokenizer, heldout_prompts  # noqa: E402
 from models.sampling import SamplingParams  # noqa: E402
 from models.speculative import (AutoregressiveDraft, DFlashRunner, Generation, TorchTarget, layer_skip,  # noqa: E402
@@ -82,19 +82,6 @@ DRAFT_SHAPE = dict(num_hidden_layers=2, hidden_size=128, num_attention_heads=2, 
 OURS = ("plain", "layer-skip", "small-draft", "dflash-b8", "dflash-b16")
 HF = ("hf-generate", "hf-assisted", "hf-prompt-lookup")
 DEFAULT_METHODS = {"torch": OURS + HF, "sim": ("plain", "dflash-b16", "dflash-b8")}
-
-
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"node": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__}
 
 
 def _rel(p: Path) -> str:

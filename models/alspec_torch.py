@@ -32,7 +32,7 @@ from typing import Sequence
 import torch
 
 from reference.attention import round_up, speculation_verdict, speculative_keys
-from reference.decoder import Decoder, KVCache, attend
+from reference.decoder import Decoder, KVCache, attend, greedy_generate
 
 TILE = 32
 
@@ -159,31 +159,8 @@ def generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int, lambd
     """Greedy generation; ``lambda_ = None`` is plain decoding (exactly :func:`reference.decoder.greedy_generate`),
     a number runs every decode step through :class:`ALSpecAttention`.  Returns ``([B, T + n], stats)``."""
     hook = None if lambda_ is None else ALSpecAttention(model.config.num_layers, lambda_, chunk)
-    if input_ids.dim() == 1:
-        input_ids = input_ids[None]
-    eos = [] if eos_token_id is None else ([int(eos_token_id)] if isinstance(eos_token_id, int) else [int(e) for e in eos_token_id])
-    pad = pad_token_id if pad_token_id is not None else (eos[0] if eos else 0)
-    B, T = input_ids.shape
-    out = [input_ids]
-    if max_new_tokens == 0:
-        return input_ids, (hook.stats if hook else None)
-    cache = KVCache.empty(model.config, B, T + max_new_tokens, model.dtype)
-    done = torch.zeros(B, dtype=torch.bool)
-    eos_t = torch.tensor(eos, dtype=torch.long)
-    logits = model(input_ids, cache, last_only=True, attention_fn=hook).logits[:, -1]
-    for step in range(max_new_tokens):
-        nxt = logits.argmax(-1)
-        nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
-        out.append(nxt[:, None])
-        if len(eos):
-            done = done | torch.isin(nxt, eos_t)
-            if bool(done.all()):
-                break
-        if step + 1 < max_new_tokens:
-            if hook is not None:
-                hook.active = ~done
-            logits = model(nxt[:, None], cache, attention_fn=hook).logits[:, -1]
-    return torch.cat(out, dim=1), (hook.stats if hook else None)
+    out = greedy_generate(model, input_ids, max_new_tokens, eos_token_id, pad_token_id, attention_fn=hook)
+    return out, (hook.stats if hook else None)
 
 
 @torch.inference_mode()

@@ -648,13 +648,17 @@ class Decoder(nn.Module):
 
 @torch.inference_mode()
 def greedy_generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int,
-                    eos_token_id: int | Sequence[int] | None = None, pad_token_id: int | None = None) -> torch.Tensor:
+                    eos_token_id: int | Sequence[int] | None = None, pad_token_id: int | None = None,
+                    attention_fn=None) -> torch.Tensor:
     """Plain greedy decoding with the KV cache: the golden plain decode.
 
     input_ids ``[B, T]`` (or ``[T]``, one user); returns ``[B, T + n]`` (prompt then generated tokens,
     like HF ``generate``), ``n <= max_new_tokens``.  Once a user emits an EOS (any of ``eos_token_id``)
     its later tokens are ``pad_token_id`` (default: the first EOS id) and generation stops when every
     user has finished, exactly as HF ``generate(do_sample=False)``.
+
+    ``attention_fn`` replaces the attention of every forward (see :meth:`Decoder.forward`); if it has an
+    ``active`` attribute, it is set before each decode step to the ``[B]`` mask of users still generating.
     """
     if input_ids.dim() == 1:
         input_ids = input_ids[None]
@@ -669,7 +673,7 @@ def greedy_generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int
     cache = KVCache.empty(model.config, B, T + max_new_tokens, model.dtype)
     done = torch.zeros(B, dtype=torch.bool)
     eos_t = torch.tensor(eos, dtype=torch.long)
-    logits = model(input_ids, cache, last_only=True).logits[:, -1]
+    logits = model(input_ids, cache, last_only=True, attention_fn=attention_fn).logits[:, -1]
     for step in range(max_new_tokens):
         nxt = logits.argmax(-1)
         nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
@@ -679,5 +683,7 @@ def greedy_generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int
             if bool(done.all()):
                 break
         if step + 1 < max_new_tokens:
-            logits = model(nxt[:, None], cache).logits[:, -1]
+            if hasattr(attention_fn, "active"):
+                attention_fn.active = ~done
+            logits = model(nxt[:, None], cache, attention_fn=attention_fn).logits[:, -1]
     return torch.cat(out, dim=1)
