@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -29,3 +30,16 @@ def examples(n_ci: int):
     if os.environ.get("TTL_HYPOTHESIS_PROFILE", "ci") == "ci":
         return settings(max_examples=n_ci)
     return settings()
+
+
+@pytest.fixture(params=["fp32", "bf16"])
+def sim_mode(request):
+    """Run under each simulator arithmetic mode (float32, or every op rounded to bf16), restoring the
+    default afterwards."""
+    from ttl_kernels import runtime
+
+    if not runtime.is_sim():
+        pytest.skip("simulator precision modes exist only on the simulator")
+    runtime.set_sim_precision(request.param)
+    yield request.param
+    runtime.set_sim_precision("fp32")

@@ -289,14 +289,6 @@ def test_verify_only_picks_the_speculative_output_exactly_on_hits():
 # -------------------------------------------------------------------------------------- decision kernels
 
 
-@pytest.fixture(params=["fp32", "bf16"])
-def sim_mode(request):
-    if not runtime.is_sim():
-        pytest.skip("simulator precision modes exist only on the simulator")
-    runtime.set_sim_precision(request.param)
-    yield request.param
-    runtime.set_sim_precision("fp32")
-
 
 @examples(8)
 @given(n_groups=st.integers(1, 4), group=st.integers(1, 3), cols=st.one_of(st.integers(1, 80), st.sampled_from([64, 128, 300])),

@@ -38,14 +38,6 @@ dims = st.one_of(st.integers(1, 70), st.sampled_from([32, 64, 256, 300]))
 prios = st.one_of(st.integers(0, 3), st.sampled_from([0.5, 1.5, -1.0, 7.0]))
 
 
-@pytest.fixture(params=["fp32", "bf16"])
-def sim_mode(request):
-    if not runtime.is_sim():
-        pytest.skip("simulator precision modes exist only on the simulator")
-    runtime.set_sim_precision(request.param)
-    yield request.param
-    runtime.set_sim_precision("fp32")
-
 
 def _pair(rows, cols, dtype, seed, scale=3.0):
     g = torch.Generator().manual_seed(seed)

@@ -32,15 +32,6 @@ KERNELS = {"silu_mul": (silu_mul, ref.silu_mul), "residual_add": (residual_add, 
 dims = st.one_of(st.integers(1, 70), st.sampled_from([32, 64, 96, 128, 256, 300, 1024]))
 
 
-@pytest.fixture(params=["fp32", "bf16"])
-def sim_mode(request):
-    """Run under each simulator arithmetic mode, restoring the default afterwards."""
-    if not runtime.is_sim():
-        pytest.skip("simulator precision modes exist only on the simulator")
-    runtime.set_sim_precision(request.param)
-    yield request.param
-    runtime.set_sim_precision("fp32")
-
 
 def _inputs(rows, cols, dtype, seed, scale=3.0):
     g = torch.Generator().manual_seed(seed)

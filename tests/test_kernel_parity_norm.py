@@ -39,14 +39,6 @@ eps_st = st.sampled_from([1e-6, 1e-5, 1e-3, 0.25])
 dtype_st = st.sampled_from(["bf16", "fp32"])
 
 
-@pytest.fixture(params=["fp32", "bf16"])
-def sim_mode(request):
-    if not runtime.is_sim():
-        pytest.skip("simulator precision modes exist only on the simulator")
-    runtime.set_sim_precision(request.param)
-    yield request.param
-    runtime.set_sim_precision("fp32")
-
 
 def _rand(shape, seed, scale=2.0, offset=0.0):
     g = torch.Generator().manual_seed(seed)

@@ -45,14 +45,6 @@ def tables(head_dim: int, dtype: str, max_seq_len: int = MAX_LEN) -> RopeTables:
     return _TABLES[key]
 
 
-@pytest.fixture(params=["fp32", "bf16"])
-def sim_mode(request):
-    if not runtime.is_sim():
-        pytest.skip("simulator precision modes exist only on the simulator")
-    runtime.set_sim_precision(request.param)
-    yield request.param
-    runtime.set_sim_precision("fp32")
-
 
 def expected(q, k, tab: RopeTables, positions):
     """Reference on the stored table values (float32 q/k of the kernel's dtype)."""
