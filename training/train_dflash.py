@@ -184,6 +184,8 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--regen-rows", type=int, default=8192)
     ap.add_argument("--regen-prompt", type=int, default=64)
+    ap.add_argument("--regen-share", type=float, default=0.5, help="share of steps that train on regenerated rows")
+    ap.add_argument("--init", default="", help="continue from this DFlash draft (z-lab format) instead of the target's last layers")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -211,7 +213,12 @@ def main(argv=None) -> int:
             print(f"generating {a.regen_rows} target-regenerated rows -> {regen_file}", flush=True)
             regen = regen_rows(target, train, a.regen_rows, a.regen_prompt, a.seq, a.seed)
             np.save(regen_file, regen)
-    draft = draft_for(target.float(), B, a.layers, taps, mask_id)
+    if a.init:  # continue training an existing draft (its taps, layers and mask token; block size from --block-size)
+        draft = DFlashDraft.from_pretrained(a.init)
+        draft.config.block_size = B
+        taps = list(draft.config.target_layer_ids)
+    else:
+        draft = draft_for(target.float(), B, a.layers, taps, mask_id)
     target = target.to(BF16)
     diff = check_against_inference(draft, target, windows(val, 1, a.seq, rng), target_taps(target, windows(val, 1, a.seq, rng), taps), a.seq // 2)
     print(f"draft {sum(p.numel() for p in draft.parameters()) / 1e6:.2f}M params, taps {taps}, block {B}, "
@@ -226,7 +233,7 @@ def main(argv=None) -> int:
         lr = a.lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        use_regen = a.regen_rows and step % 2 == 1
+        use_regen = a.regen_rows and int((step + 1) * a.regen_share) > int(step * a.regen_share)
         ids = windows(regen if use_regen else train, a.bs, a.seq, rng)
         with torch.autocast("cpu", dtype=BF16):
             loss, tau_tf = step_loss(draft, target, ids, taps, n_anchors, gamma, rng, a.regen_prompt if use_regen else 0)
@@ -245,9 +252,13 @@ def main(argv=None) -> int:
         vt = [step_loss(draft, target, windows(val, a.bs, a.seq, rng), taps, n_anchors, gamma, rng)[1] for _ in range(8)]
     out = Path(a.out)
     draft.save_pretrained(out)
-    summary = {"target": a.target, "block_size": B, "layers": a.layers, "taps": taps, "steps": step,
+    summary = {"target": a.target, "block_size": B, "layers": len(draft.layers), "taps": taps, "steps": step,
                "minutes": (time.time() - t0) / 60, "final_loss_ema": ema, "val_teacher_forced_tau": float(np.mean(vt)),
-               "regen_rows": a.regen_rows, "log": log}
+               "regen_rows": a.regen_rows, "regen_share": a.regen_share, "gamma": gamma, "lr": a.lr,
+               "init": a.init or "target's last layers", "log": log}
+    prev = Path(a.init) / "training_log.json" if a.init else None
+    if prev is not None and prev.exists():  # the run this one continued, kept whole
+        summary["continued_from"] = json.loads(prev.read_text())
     (out / "training_log.json").write_text(json.dumps(summary, indent=1))
     print(f"saved {out}: {step} steps, val teacher-forced tau {summary['val_teacher_forced_tau']:.2f}", flush=True)
     return 0
