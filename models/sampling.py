@@ -79,3 +79,14 @@ def verify(proposal: list[int], p: torch.Tensor, q: torch.Tensor | None, gen: to
             s = residual.sum()
             return i, sample(residual / s if s > 0 else p[i], gen)
     return k, sample(p[k], gen)
+
+
+def greedy_verify(proposal: list[int], logits: torch.Tensor) -> tuple[int, int]:
+    """:func:`verify` at temperature 0, without building distributions: accept while the proposal equals
+    the target's argmax (``logits [k + 1, V]``); the next token is the target's argmax after the accepted
+    prefix.  Same result as ``verify(proposal, probs(logits, greedy), None, gen)``."""
+    target = logits.argmax(-1).tolist()
+    n = 0
+    while n < len(proposal) and proposal[n] == target[n]:
+        n += 1
+    return n, target[n]

@@ -31,7 +31,7 @@ from torch import nn
 from reference.decoder import Decoder, KVCache
 
 from .dflash import MAX_BLOCK, DFlashDraft
-from .sampling import SamplingParams, probs, sample, verify
+from .sampling import SamplingParams, greedy_verify, probs, sample, verify
 
 # ------------------------------------------------------------------------------------------------- target
 
@@ -146,6 +146,8 @@ class DFlashRunner:
         block = torch.tensor([tokens[-1]] + [self.draft.config.mask_token_id] * self.k)
         h = self.draft(self.target.embed(block)[None], self.pending[None], self.cache)
         logits = self.target.lm_head(h[0, 1:])
+        if params.greedy:  # one-hot q: the proposals are the argmaxes
+            return logits.argmax(-1).tolist(), None
         q = probs(logits, params)
         return [sample(qi, gen) for qi in q], (None if params.greedy else q)
 
@@ -179,6 +181,13 @@ class Generation:
         return [a / self.verify_steps for a in self.accepted_at] if self.verify_steps else []
 
 
+def next_token(logits: torch.Tensor, params: SamplingParams, gen) -> int:
+    """The token after the last row of ``logits`` (argmax at temperature 0, else a draw)."""
+    if params.greedy:
+        return int(logits[-1].argmax())
+    return sample(probs(logits[-1:], params)[0], gen)
+
+
 def _finish(tokens: list[int], n_prompt: int, max_new_tokens: int, stop: set[int]) -> list[int]:
     new = tokens[n_prompt:][:max_new_tokens]
     for i, t in enumerate(new):
@@ -199,13 +208,13 @@ def speculative_generate(target, draft, prompt: list[int], max_new_tokens: int, 
     t0 = time.perf_counter()
     cache = target.new_cache(len(prompt) + max_new_tokens + k + 2)
     logits, taps = target.forward(list(prompt), cache, draft.taps)
-    tokens = list(prompt) + [sample(probs(logits[-1:], params)[0], gen)]
+    tokens = list(prompt) + [next_token(logits, params, gen)]
     draft.start(list(prompt), taps, cache.max_seq_len)
     g = Generation([], 0.0, histogram=[0] * (k + 1), accepted_at=[0] * k)
     while len(tokens) - len(prompt) < max_new_tokens and tokens[-1] not in stop:
         proposal, q = draft.propose(tokens, params, gen)
         logits, vtaps = target.forward([tokens[-1]] + proposal, cache, draft.taps)
-        n, nxt = verify(proposal, probs(logits, params), q, gen)
+        n, nxt = greedy_verify(proposal, logits) if params.greedy else verify(proposal, probs(logits, params), q, gen)
         cache.crop(len(tokens) + n)  # keep the anchor and the accepted proposals
         draft.accepted(len(tokens), n, vtaps)
         tokens += proposal[:n] + [nxt]
@@ -231,8 +240,8 @@ def plain_generate(target, prompt: list[int], max_new_tokens: int, params: Sampl
     t0 = time.perf_counter()
     cache = target.new_cache(len(prompt) + max_new_tokens + 1)
     logits, _ = target.forward(list(prompt), cache)
-    tokens = list(prompt) + [sample(probs(logits[-1:], params)[0], gen)]
+    tokens = list(prompt) + [next_token(logits, params, gen)]
     while len(tokens) - len(prompt) < max_new_tokens and tokens[-1] not in stop:
         logits, _ = target.forward([tokens[-1]], cache)
-        tokens.append(sample(probs(logits[-1:], params)[0], gen))
+        tokens.append(next_token(logits, params, gen))
     return Generation(_finish(tokens, len(prompt), max_new_tokens, stop), time.perf_counter() - t0)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from models.dflash import DFlashConfig, DFlashDraft
-from models.sampling import SamplingParams, probs, verify
+from models.sampling import SamplingParams, greedy_verify, probs, verify
 from models.speculative import AutoregressiveDraft, DFlashRunner, TorchTarget, layer_skip, plain_generate, speculative_generate
 from reference.decoder import Decoder, DecoderConfig, greedy_generate
 
@@ -152,6 +152,21 @@ def test_verify_rule_greedy_and_residual():
     qq = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
     g = torch.Generator().manual_seed(0)
     assert all(verify([2], pp, qq, g)[0] == 0 for _ in range(50))
+
+
+def test_greedy_verify_equals_the_rejection_rule_at_temperature_zero():
+    """The greedy fast path (argmax comparison) gives what verify() gives on one-hot distributions, for
+    proposals that match the target's argmax for 0..k tokens, with ties in the logits."""
+    g = torch.Generator().manual_seed(0)
+    for trial in range(200):
+        k, V = 1 + trial % 7, 11
+        logits = torch.randint(0, 4, (k + 1, V), generator=g).float()  # many ties: argmax takes the lowest id
+        best = logits.argmax(-1).tolist()
+        n_match = trial % (k + 1)
+        proposal = best[:n_match] + [int(t) for t in torch.randint(0, V, (k - n_match,), generator=g)]
+        want = verify(proposal, probs(logits, SamplingParams()), None, None)
+        assert greedy_verify(proposal, logits) == want
+        assert want[0] >= n_match
 
 
 def test_probs_top_k_top_p():
