@@ -9,7 +9,7 @@ export PYTHONUNBUFFERED := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv run kernels test test-fast test-thorough compile-check bench train lint clean
+.PHONY: venv run kernels test test-fast test-thorough compile-check bench train clean
 
 venv: $(STAMP)
 
@@ -46,4 +46,4 @@ train: $(STAMP)
 	bash training/run_all.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis bench/results/*.json
+	rm -rf $(VENV) .pytest_cache .hypothesis
