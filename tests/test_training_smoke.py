@@ -182,3 +182,18 @@ def test_three_step_training_writes_a_loadable_checkpoint(tiny_data, arch):
     res2 = train_target.main([*common, "--steps", "5", "--resume"])
     assert res2["training"]["steps"] == 5
     assert [h["step"] for h in res2["history"]] == [0, 1, 2, 3, 4, 5]
+
+
+def test_report_lists_every_phase_of_a_continued_draft(tmp_path):
+    """training.report: a DFlash run continued with --init shows its earlier phase first, then its own."""
+    from training.report import draft_rows
+
+    first = {"block_size": 16, "layers": 2, "taps": [0, 2, 3], "steps": 100, "minutes": 5.0, "val_teacher_forced_tau": 1.4}
+    second = {**first, "gamma": 4.0, "regen_share": 0.75, "steps": 50, "val_teacher_forced_tau": 1.5, "continued_from": first}
+    d = tmp_path / "dflash"
+    d.mkdir()
+    (d / "training_log.json").write_text(json.dumps(second))
+    (d / "model.safetensors").write_bytes(b"\0" * 1000)
+    rows = draft_rows([d, tmp_path / "missing"])
+    assert len(rows) == 3 and "1/2" in rows[0] and "tau 1.40" in rows[0] and "2/2" in rows[1] and "gamma 4.0" in rows[1]
+    assert "not trained yet" in rows[2]

@@ -1,7 +1,8 @@
-"""Print the figures of the trained targets as a markdown table (from ``checkpoints/<name>/training_log.json``).
+"""Print the figures of the trained targets and drafts as markdown tables (from
+``checkpoints/<name>/training_log.json``).
 
-    python -m training.report                      # tiny-qwen3-coder and tiny-llama3
-    python -m training.report checkpoints/foo      # any checkpoint directories
+    python -m training.report                      # tiny-qwen3-coder, tiny-llama3 and the coder's drafts
+    python -m training.report checkpoints/foo      # any target checkpoint directories
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = ("tiny-qwen3-coder", "tiny-llama3")
+DRAFTS = ("tiny-qwen3-coder-dflash-b16", "tiny-qwen3-coder-draft")
 VAL_TARGET = 2.5   # nats/token, the issue's goal
 
 
@@ -35,6 +37,30 @@ def rows(dirs):
     return out
 
 
+def draft_rows(dirs):
+    """One row per draft training run (a continued DFlash run lists its earlier phase first)."""
+    out = []
+    for d in dirs:
+        p = Path(d) / "training_log.json"
+        if not p.exists():
+            out.append(f"| {Path(d).name} | (not trained yet) |")
+            continue
+        phases, r = [], json.loads(p.read_text())
+        while r is not None:
+            phases.append(r)
+            r = r.get("continued_from")
+        size = sum(f.stat().st_size for f in Path(d).glob("*.safetensors"))
+        for i, r in enumerate(reversed(phases), 1):
+            kind = "DFlash" if "block_size" in r else "small model"
+            result = (f"val teacher-forced tau {r['val_teacher_forced_tau']:.2f}" if "val_teacher_forced_tau" in r
+                      else f"val KL {r['val_kl']:.3f} nats/token")
+            detail = (f"block {r['block_size']}, {r['layers']} layers, taps {r['taps']}, gamma {r.get('gamma', 7.0 if r['block_size'] >= 16 else 4.0)}, "
+                      f"regenerated share {r.get('regen_share', 0.5)}" if kind == "DFlash" else f"{r['params']:,} params")
+            out.append(f"| {Path(d).name} | {kind} | {i}/{len(phases)} | {detail} | {r['steps']} | {r['minutes']:.0f} "
+                       f"| {size / 1e6:.2f} MB | {result} |")
+    return out
+
+
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     dirs = [Path(a) for a in args] or [REPO / "checkpoints" / n for n in TARGETS]
@@ -44,6 +70,12 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows(dirs):
         print(row)
+    if not args:
+        print()
+        print("| draft | kind | phase | setup | steps | minutes | safetensors | result |")
+        print("|---|---|---|---|---|---|---|---|")
+        for row in draft_rows([REPO / "checkpoints" / n for n in DRAFTS]):
+            print(row)
 
 
 if __name__ == "__main__":
