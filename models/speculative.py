@@ -149,7 +149,7 @@ class DFlashRunner:
         if params.greedy:  # one-hot q: the proposals are the argmaxes
             return logits.argmax(-1).tolist(), None
         q = probs(logits, params)
-        return [sample(qi, gen) for qi in q], (None if params.greedy else q)
+        return [sample(qi, gen) for qi in q], q
 
     def accepted(self, n_tokens: int, n_accepted: int, verify_taps: torch.Tensor) -> None:
         self.pending = verify_taps[: n_accepted + 1]  # the anchor and the accepted proposals
