@@ -37,11 +37,11 @@ test-thorough: $(STAMP)
 compile-check: $(STAMP)
 	$(PY) -m pytest -q -m compile
 
-# every benchmark -> bench/results/REPORT.md + JSON + plots (~25-40 min on 2 cores; BENCH_ARGS=--quick ~6-10 min)
+# every benchmark -> bench/results/REPORT.md + JSON + plots (14 min measured on 2 cores; BENCH_ARGS=--quick ~6-10 min)
 bench: $(STAMP)
 	$(PY) bench/report.py $(BENCH_ARGS)
 
-# trains the tiny targets and their drafts from the stdlib sources (CPU ~1.5-2 h on 2 quiet cores; see training/README.md)
+# trains the tiny targets and their drafts from the stdlib sources (CPU ~3.5-4 h on 2 quiet cores; see training/README.md)
 train: $(STAMP)
 	bash training/run_all.sh
 

@@ -158,7 +158,7 @@ def provenance(doc: dict | None, mach: dict, run: dict | None = None) -> str:
         return "_not run (no JSON)._"
     m = doc.get("machine")
     if isinstance(m, dict):
-        where = f"{m.get('node')} ({m.get('cpu')}, {m.get('cores')} cores, {m.get("torch_threads")} torch threads)"
+        where = f"{m.get('node')} ({m.get('cpu')}, {m.get('cores')} cores, {m.get('torch_threads')} torch threads)"
     else:
         where = f"{m or mach['node']} ({mach['cpu']}, {mach['cores']} cores)"
     s = f"Command: `{doc.get('command', '?')}` on {where}"
