@@ -63,8 +63,15 @@ import torch  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from models.runner import ByteTokenizer, heldout_prompts  # noqa: E402
 from models.sampling import SamplingParams  # noqa: E402
-from models.speculative import (AutoregressiveDraft, DFlashRunner, Generation, TorchTarget, layer_skip,  # noqa: E402
-                                plain_generate, speculative_generate)
+from models.speculative import (  # noqa: E402
+    AutoregressiveDraft,
+    DFlashRunner,
+    Generation,
+    TorchTarget,
+    layer_skip,
+    plain_generate,
+    speculative_generate,
+)
 
 CKPT = ROOT / "checkpoints"
 TOKENIZER_DIR = ROOT / "training" / "data" / "tokenizer"

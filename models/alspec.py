@@ -66,8 +66,9 @@ split-KV :func:`~ttl_kernels.attention.flash_decode` blocks the keys differently
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -193,7 +194,7 @@ class ProtocolState:
     def max_seq_len(self) -> int:
         return self.caches[0].max_seq_len
 
-    def crop(self, new_lengths) -> "ProtocolState":
+    def crop(self, new_lengths) -> ProtocolState:
         for c in self.caches:
             c.crop(new_lengths)
         return self

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import torch
 
@@ -87,7 +87,7 @@ class ALSpecStats:
     def decisions(self) -> int:
         return sum(self.steps.values())
 
-    def merge(self, other: "ALSpecStats", user_offset: int = 0) -> None:
+    def merge(self, other: ALSpecStats, user_offset: int = 0) -> None:
         for (layer, u), n in other.steps.items():
             key = (layer, u + user_offset)
             self.steps[key] = self.steps.get(key, 0) + n

@@ -71,7 +71,7 @@ class DFlashConfig:
             raise ValueError(f"num_attention_heads: expected a multiple of num_key_value_heads={self.num_kv_heads}; got {self.num_heads}")
 
     @classmethod
-    def from_hf(cls, source: dict | str | os.PathLike) -> "DFlashConfig":
+    def from_hf(cls, source: dict | str | os.PathLike) -> DFlashConfig:
         """Parse a z-lab DFlash ``config.json`` (dict, file or directory)."""
         if isinstance(source, (str, os.PathLike)):
             p = Path(source)
@@ -246,7 +246,7 @@ class DFlashDraft(nn.Module):
         save_file({k: v.detach().to(dtype).contiguous() for k, v in self.state_dict().items()}, str(p / "model.safetensors"))
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> "DFlashDraft":
+    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> DFlashDraft:
         """Load a z-lab-format draft; errors list missing, unexpected and mis-shaped keys."""
         from safetensors import safe_open
 

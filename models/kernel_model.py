@@ -54,7 +54,7 @@ class KernelCache:
     lengths: torch.Tensor
     max_seq_len: int
 
-    def crop(self, new_lengths) -> "KernelCache":
+    def crop(self, new_lengths) -> KernelCache:
         nl = torch.as_tensor(new_lengths, dtype=torch.long)
         nl = nl.expand(self.lengths.shape[0]) if nl.dim() == 0 else nl
         if bool((nl < 0).any()) or bool((nl > self.lengths).any()):

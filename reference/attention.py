@@ -18,7 +18,7 @@ Conventions (shared with :mod:`ttl_kernels.attention`):
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

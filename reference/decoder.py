@@ -168,7 +168,7 @@ class DecoderConfig:
     # -- HF parsing ------------------------------------------------------------------------------------
 
     @classmethod
-    def from_hf(cls, source: dict | str | os.PathLike | Any) -> "DecoderConfig":
+    def from_hf(cls, source: dict | str | os.PathLike | Any) -> DecoderConfig:
         """Parse an HF ``config.json`` for ``LlamaForCausalLM`` or ``Qwen3ForCausalLM``.
 
         ``source`` is the parsed dict, a path to ``config.json`` or to the directory holding it, or an HF
@@ -310,7 +310,7 @@ class KVCache:
 
     @classmethod
     def empty(cls, config: DecoderConfig, batch: int, max_seq_len: int, dtype: torch.dtype = FP32,
-              fill: float = 0.0) -> "KVCache":
+              fill: float = 0.0) -> KVCache:
         """A cache for ``batch`` users of up to ``max_seq_len`` tokens each, all lengths 0.  ``fill`` is
         the value of the (never read) unfilled entries; tests set garbage there."""
         if batch <= 0:
@@ -334,7 +334,7 @@ class KVCache:
     def dtype(self) -> torch.dtype:
         return self.k[0].dtype
 
-    def crop(self, new_lengths: int | Sequence[int] | torch.Tensor) -> "KVCache":
+    def crop(self, new_lengths: int | Sequence[int] | torch.Tensor) -> KVCache:
         """Roll users back to ``new_lengths`` (an int for all users, or one per user), in place.
 
         Only shortens: ``0 <= new_lengths[b] <= lengths[b]``, otherwise ``ValueError``.  Entries past the
@@ -351,7 +351,7 @@ class KVCache:
         self.lengths.copy_(nl)
         return self
 
-    def clone(self) -> "KVCache":
+    def clone(self) -> KVCache:
         return KVCache([t.clone() for t in self.k], [t.clone() for t in self.v], self.lengths.clone())
 
 

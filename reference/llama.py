@@ -26,7 +26,7 @@ class LlamaModel(Decoder):
         super().__init__(config, dtype)
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> "LlamaModel":
+    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> LlamaModel:
         """Load a local HF Llama checkpoint directory (see :func:`reference.hf.load_pretrained`)."""
         from .hf import load_pretrained
 

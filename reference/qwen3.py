@@ -27,7 +27,7 @@ class Qwen3Model(Decoder):
         super().__init__(config, dtype)
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> "Qwen3Model":
+    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> Qwen3Model:
         """Load a local HF Qwen3 checkpoint directory (see :func:`reference.hf.load_pretrained`)."""
         from .hf import load_pretrained
 

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
+from test_kernel_model import tiny
+from test_kernel_parity_attention import check_close
 
-from conftest import examples
 from models.alspec import ALSpecKernelTarget, ALSpecProtocol, KernelALSpecAttention
 from models.kernel_model import KernelOps, KernelTarget
 from reference import attention as ref
 from reference.decoder import KVCache
-from test_kernel_model import tiny
-from test_kernel_parity_attention import check_close
 from ttl_kernels import host, runtime
 from ttl_kernels.attention import decode_o_from_tiles, kv_cache_to_tiles, per_user
 from ttl_kernels.ccl import (

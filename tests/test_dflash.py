@@ -9,8 +9,8 @@ import json
 import pytest
 import torch
 from safetensors.torch import save_file
-from transformers.models.qwen3.modeling_qwen3 import Qwen3MLP, Qwen3RMSNorm, rotate_half
 from transformers import Qwen3Config
+from transformers.models.qwen3.modeling_qwen3 import Qwen3MLP, Qwen3RMSNorm, rotate_half
 
 from models.dflash import DFlashDraft
 

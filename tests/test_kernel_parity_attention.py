@@ -21,10 +21,10 @@ import math
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from reference import BF16
 from reference import attention as ref
 from ttl_kernels import host, runtime

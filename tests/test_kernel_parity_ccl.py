@@ -13,14 +13,15 @@ import math
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from reference import BF16
 from ttl_kernels import host, runtime
 from ttl_kernels.ccl import (
     MeshTensor,
+    default_mesh,
     from_mesh,
     mesh_select,
     mesh_swap,
@@ -31,7 +32,6 @@ from ttl_kernels.ccl import (
     swap_with_priority,
     to_mesh,
 )
-from ttl_kernels.ccl import default_mesh
 from ttl_kernels.trace import trace_traffic
 
 dims = st.one_of(st.integers(1, 70), st.sampled_from([32, 64, 256, 300]))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from ttl_kernels import host
 from ttl_kernels.attention._layout import decode_o_from_tiles, decode_q_to_tiles
 from ttl_kernels.compile import compile_cases, format_case

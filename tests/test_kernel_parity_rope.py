@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from reference import BF16
 from reference import rope as ref
 from ttl_kernels import host, runtime

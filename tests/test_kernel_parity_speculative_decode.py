@@ -24,13 +24,13 @@ import math
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
+from test_kernel_parity_attention import check_close, decode_case, make_inputs, quantised, thorough
 
-from conftest import examples
 from reference import BF16
 from reference import attention as ref
-from test_kernel_parity_attention import check_close, decode_case, make_inputs, quantised, thorough
 from ttl_kernels import host
 from ttl_kernels.attention import (
     SpeculativeDecodeOutput,

@@ -17,13 +17,13 @@ import socket
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from test_reference_models import make_hf_model, save_hf_model
 
 from reference import BF16, FP32
 from reference.decoder import DecoderConfig
 from reference.hf import CheckpointError, load_pretrained, load_tokenizer, weight_index
 from reference.llama import LlamaModel
 from reference.qwen3 import Qwen3Model
-from test_reference_models import make_hf_model, save_hf_model
 
 WORDS = "the quick brown fox jumps over lazy dog a b c".split()
 

@@ -26,10 +26,10 @@ import os
 
 import pytest
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from reference import BF16, FP32
 from reference.decoder import Decoder, DecoderConfig, KVCache, attend, greedy_generate
 from reference.hf import load_pretrained

@@ -5,10 +5,10 @@ operations, so any difference is a semantic change.  Shapes: rows x dim elements
 from __future__ import annotations
 
 import torch
+from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import examples
 from reference import BF16, FP32
 from reference.norm import rms_norm
 from reference.rope import apply_rotary, cos_sin, inv_freq

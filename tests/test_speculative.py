@@ -11,7 +11,14 @@ import torch
 
 from models.dflash import DFlashConfig, DFlashDraft
 from models.sampling import SamplingParams, greedy_verify, probs, verify
-from models.speculative import AutoregressiveDraft, DFlashRunner, TorchTarget, layer_skip, plain_generate, speculative_generate
+from models.speculative import (
+    AutoregressiveDraft,
+    DFlashRunner,
+    TorchTarget,
+    layer_skip,
+    plain_generate,
+    speculative_generate,
+)
 from reference.decoder import Decoder, DecoderConfig, greedy_generate
 
 V = 96

@@ -7,7 +7,14 @@ import numpy as np
 import torch
 
 from reference.decoder import Decoder, DecoderConfig
-from training.train_dflash import batched_forward, check_against_inference, default_taps, draft_for, step_loss, target_taps
+from training.train_dflash import (
+    batched_forward,
+    check_against_inference,
+    default_taps,
+    draft_for,
+    step_loss,
+    target_taps,
+)
 
 
 def _target():

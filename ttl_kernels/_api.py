@@ -7,7 +7,7 @@ the device).  Checks run before anything is copied or compiled, and every error 
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

@@ -9,8 +9,8 @@ project's models use (:mod:`ttl_kernels.shapes`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

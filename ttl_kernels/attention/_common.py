@@ -52,7 +52,7 @@ class DecodeArgs:
     def group(self) -> int:
         return (self.n_q or self.n_kv) // self.n_kv
 
-    def upload(self) -> "DecodeArgs":
+    def upload(self) -> DecodeArgs:
         q, k, v = self._raw
         if self.torch_io:
             self.q = to_device(decode_q_to_tiles(q, self.n_kv), "bf16")

@@ -27,7 +27,7 @@ The partial-attention op reads ``4 Ct + 2`` of them per busy core (18 at S = 128
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -130,7 +130,7 @@ def fp32_like(ct: int, dt: int) -> host.TileTensor:
     return _device_consts[key]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _arange(n: int) -> torch.Tensor:
     return torch.arange(n)
 

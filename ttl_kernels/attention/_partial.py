@@ -41,7 +41,7 @@ its chunk range ``[lo, hi)`` and its partial slot.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ..runtime import ttl, ttnn
 from . import _simcompat
@@ -49,7 +49,7 @@ from ._layout import C_EYE, C_PERM, C_SEL_TILE, NEG
 from ._plan import PartialPlan
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_partial_op(plan: PartialPlan, backend: str):
     """The partial-attention operation for ``plan`` (``backend`` is part of the cache key only)."""
     _simcompat.install()

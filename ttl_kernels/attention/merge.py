@@ -24,14 +24,14 @@ Work items are dealt round-robin over the flattened grid.  All tiles bf16 (see :
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ..runtime import ttl
 from ._layout import C_EYE, C_ONES_DT, C_VALID
 from ._plan import MergePlan
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_merge_op(plan: MergePlan, backend: str):
     """The merge operation for ``plan`` (``backend`` is part of the cache key only)."""
     GX, NC, ITEMS, ITERS, HPI = plan.gx, plan.nc, plan.items, plan.iters, plan.hpi

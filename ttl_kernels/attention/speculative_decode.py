@@ -29,7 +29,7 @@ distance, norm; tt-metal's priority convention is available as ``.priority``: 0 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import torch
@@ -145,7 +145,7 @@ class SpeculativeDecode:
         return SpeculativeDecodeOutput(o, s, per_user(res.l2_dist_sq), per_user(res.l2_norm_sq), per_user(res.verdict))
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_speculative_decode(lambda_: float = 0.2, chunk_size: int = 128) -> SpeculativeDecode:
     """The speculative decode with ``lambda_`` (relative L2 tolerance, >= 0) and ``chunk_size`` S (a multiple
     of 32 up to 128) baked in."""

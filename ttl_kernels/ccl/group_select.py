@@ -34,7 +34,7 @@ because the condition is one tile and 1.1.1 has no portable broadcast of a compu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
@@ -84,7 +84,7 @@ def plan_group_select(n_groups: int, group: int, cols_t: int, grid: tuple[int, i
     return GroupSelectPlan(n_groups, group, cols_t, tpb, gx, gy)
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_group_select(plan: GroupSelectPlan, backend: str):
     """The op for one plan.  ``backend`` is part of the cache key only."""
     GX, NC, NU = plan.gx, plan.n_cores, plan.n_units

@@ -42,7 +42,7 @@ costs, not this select.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, result, tensor_info, wants_torch
@@ -90,7 +90,7 @@ class SelectPlan:
         return gx, -(-used // gx)
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_mesh_select(plan: SelectPlan, backend: str):
     """The op for one plan.  ``backend`` is part of the cache key only."""
     RT, CT, NV = plan.rows_t, plan.cols_t, plan.n_views

@@ -27,7 +27,7 @@ small integer, exact in both dtypes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, tensor_info
@@ -40,7 +40,7 @@ class PriorityPlan:
     batch: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_speculation_priority(plan: PriorityPlan, backend: str):
     """The op for ``plan`` (``backend`` is part of the cache key only)."""
     if runtime.is_sim():

@@ -9,14 +9,14 @@ tile written once, so DRAM traffic is the minimum.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ..runtime import ttl
 from ..tiling import BlockSplit
 from ._stream import block_reader2, block_writer1, run_binary
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_silu_mul(split: BlockSplit, backend: str):
     """Compile-time constants: the block split (tensor size in tiles, block shape, grid).  ``backend`` is
     part of the cache key only."""

@@ -19,7 +19,7 @@ steps inside it.  Only one tile row per head is read and written: the update mov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -42,7 +42,7 @@ class KVUpdatePlan:
     gy: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_kv_update(plan: KVUpdatePlan, backend: str):
     GX, NC, NKV, DT = plan.gx, plan.gx * plan.gy, plan.n_kv, plan.dt
     BASE = plan.region * plan.n_kv * plan.smax_t + plan.pos_tile  # tile row of head 0
@@ -121,7 +121,7 @@ def make_kv_update(plan: KVUpdatePlan, backend: str):
     return kv_update
 
 
-@lru_cache(maxsize=None)
+@cache
 def _selectors(user: int, row: int, head_dim: int, dtype: str, backend: str) -> tuple[TileTensor, TileTensor]:
     e = torch.zeros(TILE, TILE)
     e[row, user % TILE] = 1.0

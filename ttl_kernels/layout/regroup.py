@@ -22,7 +22,7 @@ a waited 2-slot buffer (the one fused matmul form 1.1.1 compiles correctly).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -51,7 +51,7 @@ class RegroupPlan:
         return self.gx * self.gy
 
 
-@lru_cache(maxsize=None)
+@cache
 def pickers(batch: int, g: int, transpose: bool, backend: str) -> TileTensor:
     """``[B * 32, g * 32]``: tile ``(b, i)`` is the one-hot E[i, b] (or its transpose)."""
     e = torch.zeros(batch, TILE, g, TILE)
@@ -64,7 +64,7 @@ def pickers(batch: int, g: int, transpose: bool, backend: str) -> TileTensor:
     return to_device(e.reshape(batch * TILE, g * TILE), "bf16")
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_heads_to_groups(plan: RegroupPlan, dtype: str, backend: str):
     """Units (b, g) over the flattened grid; ``backend`` and ``dtype`` are cache keys only."""
     GX, NC, NKV, G, DT = plan.gx, plan.nc, plan.n_kv, plan.g, plan.dt
@@ -125,7 +125,7 @@ def make_heads_to_groups(plan: RegroupPlan, dtype: str, backend: str):
     return heads_to_groups
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_groups_to_heads(plan: RegroupPlan, dtype: str, backend: str):
     """Units (tile row r, head h); each sums over the users of its tile row."""
     GX, NC, NKV, G, DT, NH = plan.gx, plan.nc, plan.n_kv, plan.g, plan.dt, plan.n_heads

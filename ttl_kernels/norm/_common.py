@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -117,7 +117,7 @@ def plan_norm(rows: int, cols: int, dtype: str, grid: tuple[int, int], chunk_buf
 # ----------------------------------------------------------------------------------- constant tiles
 
 
-@lru_cache(maxsize=None)
+@cache
 def e0_tile(dtype: str, backend: str) -> TileTensor:
     """32 x 32, column 0 = 1 (``backend`` is part of the cache key only)."""
     e = torch.zeros(TILE, TILE)
@@ -125,7 +125,7 @@ def e0_tile(dtype: str, backend: str) -> TileTensor:
     return to_device(e, dtype)
 
 
-@lru_cache(maxsize=None)
+@cache
 def mask_block(bc: int, valid_cols: int, dtype: str, backend: str) -> TileTensor:
     """BC x BC tiles.  Tile row 0 is the last chunk's column mask: every row holds 1 in the columns
     < ``valid_cols`` and 0 in the rest.  The kernels read tile row 0 only (and only when H is not a

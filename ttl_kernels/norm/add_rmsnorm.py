@@ -26,7 +26,7 @@ rules).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
@@ -37,7 +37,7 @@ from ._common import NORM_DTYPES, NormPlan, check_eps, const_key, e0_tile, mask_
 CHUNK_BUFFERS = 15  # x (2) + residual (2) + h (2) + ONES + 2 MASK + sq + gamma (2) + F + y (2), in BC tiles
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_add_rmsnorm(plan: NormPlan, eps: float, backend: str):
     """Compile-time constants: the plan (tensor size in tiles, chunking, grid, one/two pass) and eps.
     ``backend`` is part of the cache key only."""

@@ -20,7 +20,7 @@ read once and each y tile written once; the per-core weight and P reads are the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -72,7 +72,7 @@ def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]
     return HeadNormPlan(rt, n_heads, head_dim, groups, gx, gy)
 
 
-@lru_cache(maxsize=None)
+@cache
 def p_block(dt: int, dtype: str, backend: str) -> TileTensor:
     """DT x 1 tiles: tile 0 is P (1 at [0, 0], zeros elsewhere), the others zero.  Also the shape donor of
     the (DT, 1) ONES buffer (the simulator needs a tensor with at least DT tile rows)."""
@@ -81,7 +81,7 @@ def p_block(dt: int, dtype: str, backend: str) -> TileTensor:
     return to_device(p, dtype)
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_head_rmsnorm(plan: HeadNormPlan, eps: float, backend: str):
     """Compile-time constants: the plan and eps (``backend`` is part of the cache key only)."""
     GX, NC, IPC, NI = plan.gx, plan.n_cores, plan.items_per_core, plan.n_items

@@ -40,7 +40,7 @@ class RopeTables:
 
     @classmethod
     def from_config(cls, head_dim: int, rope_theta: float, rope_scaling: dict | None = None, max_seq_len: int = 4096,
-                    dtype: str = "bf16") -> "RopeTables":
+                    dtype: str = "bf16") -> RopeTables:
         """Tables for ``head_dim`` (a multiple of 64: each half whole 32-wide tiles), base ``rope_theta``
         (Llama-3: 500000 with ``rope_scaling = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor":
         1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}``; Qwen3: 1e6 and None),
@@ -58,7 +58,7 @@ class RopeTables:
         return cls(head_dim, max_seq_len, dtype, to_device(cos, dtype), to_device(sin, dtype), cos, sin)
 
     @classmethod
-    def from_hf_config(cls, config, max_seq_len: int | None = None, dtype: str = "bf16") -> "RopeTables":
+    def from_hf_config(cls, config, max_seq_len: int | None = None, dtype: str = "bf16") -> RopeTables:
         """From a transformers ``LlamaConfig`` / ``Qwen3Config`` (``rope_parameters`` in transformers 5,
         ``rope_theta`` + ``rope_scaling`` before).  ``max_seq_len`` defaults to
         ``config.max_position_embeddings``."""
@@ -72,7 +72,7 @@ class RopeTables:
         return cls.from_config(head_dim, theta, scaling, max_seq_len or config.max_position_embeddings, dtype)
 
     @classmethod
-    def from_device(cls, cos: TileTensor, sin: TileTensor) -> "RopeTables":
+    def from_device(cls, cos: TileTensor, sin: TileTensor) -> RopeTables:
         """Wrap half-width device tables ``(max_seq_len, head_dim // 2)`` made elsewhere (for example by
         ``ttl_kernels.to_device(tables.cos)``)."""
         if not isinstance(cos, TileTensor) or not isinstance(sin, TileTensor):
