@@ -8,7 +8,7 @@
    traffic from the copy trace (per device view; the all_gather is a host emulation on the simulator and
    moves nothing the trace can see).  Minimum = the gathered pair read once + the two priority tiles once
    + the output written once.  Each value checked bit-exact against the expected tensors.
-2. ``bench/results/alspec_latency.json``: :mod:`models.alspec_latency` for Llama-3.1-8B, context 1K..128K,
+2. ``bench/results/alspec_latency.json``: :mod:`models.alspec.latency` for Llama-3.1-8B, context 1K..128K,
    at the given hit rates, with every ``bench/results/*.json`` traffic record applied.
 """
 
@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from models import alspec_latency as lat  # noqa: E402
+from models.alspec import latency as lat  # noqa: E402
 from ttl_kernels import host, runtime  # noqa: E402
 from ttl_kernels.ccl import default_mesh, from_mesh, mesh_swap, mesh_swap_with_priority, priority_tiles, to_mesh  # noqa: E402
 from ttl_kernels.registry import model_dims  # noqa: E402

@@ -6,7 +6,7 @@ For each model: every op of one decode step (batch 1, at ``--context`` tokens of
 simulator with its DRAM<->L1 copy trace on.  Per op: calls, simulator wall time, bytes moved (traced for the
 TT-Lang kernels; analytic for the ``ttnn.matmul`` projections, which are not TT-Lang: weights read once plus
 activations), FLOPs (analytic), and the roofline-modelled time on n150 and p150 = max(bytes / DRAM
-bandwidth, FLOPs / peak) + a fixed per-op launch cost (:mod:`models.alspec_latency`).  The tiny models run
+bandwidth, FLOPs / peak) + a fixed per-op launch cost (:mod:`models.alspec.latency`).  The tiny models run
 all their layers; full-size models run one layer (every layer is the same op sequence), and the table
 also gives the whole-model step scaled by the layer count.  Projection weights are shape-only stand-ins
 (their matmuls are modelled, not executed), so full-size layers need no weights in memory.  JSON output.
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.alspec_latency import HARDWARE, Kernel, kernel_time  # noqa: E402
+from models.alspec.latency import HARDWARE, Kernel, kernel_time  # noqa: E402
 from models.decoder_step import decode_step  # noqa: E402
 from models.kernel_model import ShapeOps  # noqa: E402
 from reference.decoder import DecoderConfig  # noqa: E402

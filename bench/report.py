@@ -52,7 +52,7 @@ SECTIONS = ("kernels", "speculative", "sim", "alspec")
 CTX_FULL = "1024,2048,4096,8192,16384,32768,65536,131072"
 CTX_QUICK = "1024,2048,4096,8192,16384,32768"
 HW_GBPS = {"n150": 288.0, "p150": 512.0}
-LAUNCH_US = 5.0  # models.alspec_latency.Hardware.launch_us
+LAUNCH_US = 5.0  # models.alspec.latency.Hardware.launch_us
 TTNN_GBPS = 180.0
 
 
@@ -294,7 +294,7 @@ def section_kernels(mach: dict, runs: dict) -> tuple[str, dict]:
     if d:
         out.append("\nTiny models: every layer simulated; full-size models: one layer (the whole-model estimate scales it by the "
                    "depth, the LM head once).  Matmuls are ttnn (not TT-Lang): analytic bytes.  Times = max(bytes / DRAM "
-                   "bandwidth, FLOPs / peak) + 5 us per op call (models/alspec_latency.py).\n")
+                   "bandwidth, FLOPs / peak) + 5 us per op call (models/alspec/latency.py).\n")
         rows = []
         for r in d["results"]:
             rows.append([r["model"], r["context"], f"{r['layers_run']}/{r['layers_model']}", f"{r['sim_wall_s']:.1f}",
@@ -450,7 +450,7 @@ def alspec_sim_docs(runs: dict) -> list[tuple[dict, str, dict | None]]:
 def latency_md(lat: dict) -> tuple[str, dict]:
     meta = lat["meta"]
     out = [f"Modelled decode latency of {meta['model']} on a {meta['hw']} pair vs one chip (S = {meta['chunk']}, batch 1): "
-           f"roofline model (`models/alspec_latency.py`) at the hit rate measured above (lambda = `--latency-lambda`, default "
+           f"roofline model (`models/alspec/latency.py`) at the hit rate measured above (lambda = `--latency-lambda`, default "
            f"0.10) and at the paper's assumed 0.875; measured kernel traffic multipliers applied: "
            f"{', '.join(f'{k} x{v:.2f}' for k, v in (lat.get('measured') or {}).items()) or 'none'}.  "
            "x = speedup over one chip; ovh = attention overhead (the step minus the same step without attention), one chip / "
@@ -467,7 +467,7 @@ def latency_md(lat: dict) -> tuple[str, dict]:
                        f"dominate), while section 1b traces x{fl[0]['ratio']:.2f} at {fl[0]['context'] // 1024}K falling to "
                        f"x{fl[-1]['ratio']:.3f} at {fl[-1]['context'] // 1024}K: the single-chip attention time below is "
                        "overstated at long context (a context-matched multiplier belongs in "
-                       "`models/alspec_latency.load_measured`).\n")
+                       "`models.alspec.latency.load_measured`).\n")
     labels = list(dict.fromkeys(r["label"] for r in lat["rows"]))
     by = {(r["label"], r["ctx"]): r for r in lat["rows"]}
     ctxs = sorted({r["ctx"] for r in lat["rows"]})

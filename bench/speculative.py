@@ -4,7 +4,7 @@
     python bench/speculative.py --backend sim                     # the target on the TT-Lang kernels (section 3)
     python bench/speculative.py --num-prompts 2 --max-new-tokens 16 --methods plain,dflash-b16
 
-Torch backend (CPU), every method on the SAME held-out prompts (:func:`models.runner.heldout_prompts`), the
+Torch backend (CPU), every method on the SAME held-out prompts (:func:`models.corpus.heldout_prompts`), the
 same ``--max-new-tokens``, greedy:
 
   ours  plain          plain decoding of the target (:func:`models.speculative.plain_generate`), the baseline
@@ -61,16 +61,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from bench.machine import machine  # noqa: E402
-from models.runner import ByteTokenizer, heldout_prompts  # noqa: E402
+from models.corpus import heldout_prompts
 from models.sampling import SamplingParams  # noqa: E402
 from models.speculative import (  # noqa: E402
     AutoregressiveDraft,
     DFlashRunner,
     Generation,
-    TorchTarget,
     layer_skip,
     plain_generate,
     speculative_generate,
+)
+from models.targets import (
+    ByteTokenizer,  # noqa: E402
+    TorchTarget,
 )
 
 CKPT = ROOT / "checkpoints"

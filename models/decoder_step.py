@@ -50,10 +50,13 @@ class LayerWeights:
 
 
 def decode_step(ops, weights: list[LayerWeights], final_norm, lm_head, cache, ids: list[int], positions: list[int],
-                taps=(), attention=None):
+                taps=(), attention=None, after_layer=None):
     """Run one token per user through every layer; returns (logits, tapped residuals).
 
-    ``attention(layer, q, cache, positions)`` defaults to ``ops.attention``; ALSpec passes its own."""
+    The one copy of the layer sequence outside the reference model.  Two hooks let speculation methods run
+    through it instead of writing the sequence again: ``attention(layer, q, cache, positions)`` replaces
+    ``ops.attention`` (ALSpec's verify-only and two-device attention), and ``after_layer(layer, h, x) ->
+    (h, x)`` sees each layer's residual stream and next-layer input (ALSpec's exchange between devices)."""
     c = ops.config
     attend = attention or ops.attention
     h = ops.embed(ids)
@@ -71,6 +74,8 @@ def decode_step(ops, weights: list[LayerWeights], final_norm, lm_head, cache, id
         m = ops.matmul(ops.silu_mul(ops.matmul(x, w.wg), ops.matmul(x, w.wu)), w.wd)
         nxt = weights[li + 1].ln1 if li + 1 < len(weights) else final_norm
         h, x = ops.add_rmsnorm(h, m, nxt)
+        if after_layer is not None:
+            h, x = after_layer(li, h, x)
         if li in want:
             tapped[li] = h
     return ops.matmul(x, lm_head), [tapped[t] for t in taps]
@@ -123,7 +128,7 @@ class TorchOps:
         return rq, rk
 
     def kv_update(self, cache, layer, k, v, positions):
-        B, D = k.shape[0], self.config.head_dim
+        D = self.config.head_dim
         for b, p in enumerate(positions):
             cache.k[layer][b, :, p] = k[b].view(-1, D)
             cache.v[layer][b, :, p] = v[b].view(-1, D)

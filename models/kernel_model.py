@@ -39,6 +39,7 @@ from ttl_kernels.rope import RopeTables, rope
 from ttl_kernels.ttnn_ops import embedding, matmul
 
 from .decoder_step import LayerWeights, decode_step
+from .protocols import ReferenceHead
 
 TILE = 32
 
@@ -175,20 +176,27 @@ class KernelOps:
         return host.to_torch(logits), [host.to_torch(t) for t in tapped]
 
 
-class KernelTarget:
-    """The speculative loop's target interface on the TT-Lang kernel model (one sequence)."""
+class KernelTarget(ReferenceHead):
+    """The speculative loop's target (:class:`models.protocols.Target`) on the TT-Lang kernel model, one
+    sequence of up to ``max_seq_len`` positions (default: the config's ``max_position_embeddings``)."""
 
-    def __init__(self, model: Decoder, max_seq_len: int = 512, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+    def __init__(self, model: Decoder, max_seq_len: int | None = None, dtype: str = "bf16", kv_dtype: str = "bf16",
+                 chunk_size: int = 128, *, name: str = "kernel", stop_tokens=(), mask_token_id: int | None = None):
         from ttl_kernels import runtime
 
+        max_seq_len = model.config.max_position_embeddings if max_seq_len is None else max_seq_len
+        if isinstance(max_seq_len, bool) or not isinstance(max_seq_len, int) or max_seq_len < 1:
+            raise ValueError(f"max_seq_len: expected a positive int; got {max_seq_len!r}")
         self.backend = runtime.backend_name()
         self.model = model
         self.config = model.config
         self.ops = KernelOps(model, max_seq_len, dtype, kv_dtype, chunk_size)
+        self._set_info(name, stop_tokens, mask_token_id)
 
     def new_cache(self, max_len: int) -> KernelCache:
         if max_len > self.ops.max_seq_len:
-            raise ValueError(f"max_len: {max_len} exceeds the kernel model's max_seq_len {self.ops.max_seq_len}")
+            raise ValueError(f"max_len: {max_len} positions exceed the kernel model's max_seq_len {self.ops.max_seq_len} "
+                             "(raise --max-seq-len)")
         return self.ops.new_cache(1)
 
     @torch.inference_mode()
@@ -203,12 +211,6 @@ class KernelTarget:
             return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None)
         logits, tapped = self.ops.decode(cache, list(ids), taps)  # a block: one kernel step for all its tokens
         return logits, (torch.cat(tapped, -1) if taps else None)
-
-    def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model.embed(ids)
-
-    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
-        return self.model.lm_head(h.to(self.model.dtype)).float()
 
 
 # ---------------------------------------------------------------------------------------- compile-only
@@ -254,17 +256,12 @@ class ShapeOps(KernelOps):
 
 
 def compile_step(model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16") -> None:
-    """Lower every TT-Lang kernel instance one decode step of ``model`` (a :data:`ttl_kernels.shapes.MODEL_SHAPES`
-    name) uses, for ``batch`` users at ``position`` (``layers`` layers: every layer uses the same
-    instances).  For the compile driver: ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-0.6b``."""
-    from reference.decoder import DecoderConfig
-    from ttl_kernels.shapes import MODEL_SHAPES
+    """Lower every TT-Lang kernel instance one decode step of ``model`` (a :mod:`reference.registry` name) uses,
+    for ``batch`` users at ``position`` (``layers`` layers: every layer uses the same instances).  For the
+    compile driver: ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-0.6b``."""
+    from reference import registry
 
-    m = MODEL_SHAPES[model]
-    cfg = DecoderConfig(arch=m["arch"], vocab_size=m["vocab"], hidden_size=m["hidden"], intermediate_size=m["intermediate"],
-                        num_layers=layers, num_heads=m["n_q"], num_kv_heads=m["n_kv"], head_dim=m["head_dim"],
-                        rms_norm_eps=m["eps"], rope_theta=m["rope_theta"], rope_scaling=m["rope_scaling"],
-                        qk_norm=m["arch"] == "qwen3")
+    cfg = registry.config(model, num_layers=layers)
     ops = ShapeOps(cfg, max_seq_len=position + 1, kv_dtype=kv_dtype)
     cache = ops.new_cache(batch)
     cache.lengths.fill_(position)

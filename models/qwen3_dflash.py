@@ -6,36 +6,35 @@
     python models/qwen3_dflash.py --alspec               # ALSpec sweep on the same target (see models/llama_alspec.py)
 
 For every prompt the target first decodes plainly, then speculatively with the draft (same prompt, same
-sampling, same seed); the table reports tau (tokens per verify step, bonus included), the acceptance rate,
-per-position acceptance, the histogram of accepted proposals, verify steps, tokens/s and the speedup of
+sampling, same seed); the table reports tau (tokens kept per verify step, bonus included), the acceptance
+rate, per-position acceptance, the histogram of accepted proposals, verify steps, tokens/s and the speedup of
 speculative over plain decoding measured side by side.  At temperature 0 the two outputs must be equal
-token for token (checked and reported).
+token for token (checked and reported).  Exit status: 0 lossless, 1 a failed run (or not lossless at T=0),
+2 a bad argument.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python models/qwen3_dflash.py` from a checkout
-    sys.path.insert(0, str(ROOT))
+from ttl_kernels import env
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 
-from models.dflash import DFlashConfig, DFlashDraft  # noqa: E402
-from models.runner import add_common_args, load_prompts, load_target, print_report, run_comparison  # noqa: E402
+from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main  # noqa: E402
+from models.compare import print_report, run_comparison  # noqa: E402
+from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft  # noqa: E402
 from models.speculative import DFlashRunner  # noqa: E402
+from models.targets import load_target  # noqa: E402
+from reference import registry  # noqa: E402
 
-DEFAULT_TARGET = ROOT / "checkpoints" / "tiny-qwen3-coder"
-DEFAULT_DRAFT = ROOT / "checkpoints" / "tiny-qwen3-coder-dflash-b16"
+DEFAULT_TARGET = "tiny-qwen3-coder"
+DEFAULT_DRAFT = "tiny-qwen3-coder-dflash-b16"
 
 
 def random_draft(target, block_size: int, seed: int = 0) -> DFlashDraft:
@@ -51,33 +50,40 @@ def random_draft(target, block_size: int, seed: int = 0) -> DFlashDraft:
     return DFlashDraft(cfg).eval()
 
 
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def parse_args(argv: list[str]):
+    ap = ArgumentParser(prog="qwen3_dflash.py", description=__doc__,
+                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    add_common_args(ap, default_target=registry.checkpoint(DEFAULT_TARGET))
+    ap.add_argument("--draft", type=existing_dir, default=None,
+                    help=f"z-lab-format DFlash draft directory (default: {registry.checkpoint(DEFAULT_DRAFT)})")
+    ap.add_argument("--block-size", type=int_in(2, MAX_BLOCK), default=None,
+                    help=f"draft block size, 2..{MAX_BLOCK} (default: the draft's own)")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
     if "--alspec" in argv:  # ALSpec sweep on this entry's target (options of models/llama_alspec.py)
-        argv.remove("--alspec")
+        argv = [x for x in argv if x != "--alspec"]
         from models.llama_alspec import main as alspec_main
 
-        return alspec_main(argv, default_target=DEFAULT_TARGET, fallback_arch="qwen3")
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_args(ap, default_target=DEFAULT_TARGET)
-    ap.add_argument("--draft", default=None, help=f"z-lab-format DFlash draft directory (default: {DEFAULT_DRAFT.relative_to(ROOT)})")
-    ap.add_argument("--block-size", type=int, default=None, help="draft block size (default: the draft's own)")
-    a = ap.parse_args(argv)
-
-    target, tokenizer, notes = load_target(a)
-    draft_dir = Path(a.draft) if a.draft else DEFAULT_DRAFT
-    if draft_dir.exists():
+        return alspec_main(argv, default_target=registry.checkpoint(DEFAULT_TARGET), fallback_arch="qwen3")
+    a = parse_args(argv)
+    target, tokenizer, notes = load_target(a.target, registry.checkpoint(DEFAULT_TARGET), a.backend,
+                                           max_seq_len=a.max_seq_len, seed=a.seed)
+    prompts = load_prompts(a, tokenizer)
+    default_draft = registry.checkpoint(DEFAULT_DRAFT)
+    if a.draft is not None or default_draft.exists():
+        draft_dir = a.draft or default_draft
         draft = DFlashDraft.from_pretrained(draft_dir).eval()
         draft_name = f"dflash ({draft_dir.name})"
-    elif a.draft:
-        raise FileNotFoundError(f"--draft: no DFlash draft at {str(draft_dir)!r}")
     else:
+        if target.mask_token_id is None:
+            raise UsageError("--target: its tokenizer has no <|MASK|> token, which a DFlash draft needs")
         draft = random_draft(target, a.block_size or 16, a.seed)
         draft_name = "dflash (random weights)"
         notes.append("no trained DFlash draft found: the draft has deterministic random weights, so tau is meaningless "
                      "(expect ~1.0); train one with `make train`.")
     runner = DFlashRunner(draft, target, block_size=a.block_size, name=draft_name)
-    prompts = load_prompts(a, tokenizer)
     report = run_comparison(target, {draft_name: runner}, prompts, tokenizer, a)
     report["notes"] = notes
     print_report(report, tokenizer, a)
@@ -89,4 +95,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, prog="qwen3_dflash.py"))

@@ -6,16 +6,11 @@ more token (the correction or the bonus); the target cache is cropped to the ver
 temperature 0 the output equals plain greedy decoding of the target token for token; at T > 0 the emitted
 tokens follow the target's (temperature / top-k / top-p processed) distribution.
 
-Targets implement a tiny interface (:class:`TorchTarget` wraps the reference model; the kernel-built models
-in ``models/llama.py`` / ``models/qwen3.py`` provide the same one), so the loop is the same on the
-``torch``, ``sim`` and ``device`` backends:
-
-    target.new_cache(max_len) -> cache with .crop(n) and .lengths
-    target.forward(ids: list[int], cache, taps) -> (logits [T, V] fp32, taps [T, n_taps * H] or None)
-    target.embed(ids [T]) -> [T, H];  target.lm_head(h [..., H]) -> logits
-
-Drafts: :class:`AutoregressiveDraft` (a layer-skip self-draft built by :func:`layer_skip`, or a separate
-small model with the same tokenizer) and :class:`DFlashRunner` (block draft, :mod:`models.dflash`).
+The loop is written against the protocols of :mod:`models.protocols` only (:class:`~models.protocols.Target`:
+:class:`models.targets.TorchTarget`, :class:`models.kernel_model.KernelTarget`, ALSpec's kernel target), so it
+is the same on the ``torch``, ``sim`` and ``device`` backends.  Drafts (:class:`~models.protocols.Draft`):
+:class:`AutoregressiveDraft` (a layer-skip self-draft built by :func:`layer_skip`, or a separate small model
+with the same tokenizer) and :class:`DFlashRunner` (block draft, :mod:`models.dflash`).
 """
 
 from __future__ import annotations
@@ -31,33 +26,10 @@ from torch import nn
 from reference.decoder import Decoder, KVCache
 
 from .dflash import MAX_BLOCK, DFlashDraft
+from .protocols import Draft, Target
 from .sampling import SamplingParams, greedy_verify, probs, sample, verify
 
-# ------------------------------------------------------------------------------------------------- target
-
-
-class TorchTarget:
-    """The reference model (plain torch) behind the target interface."""
-
-    backend = "torch"
-
-    def __init__(self, model: Decoder):
-        self.model = model
-        self.config = model.config
-
-    def new_cache(self, max_len: int) -> KVCache:
-        return KVCache.empty(self.config, 1, max_len, self.model.dtype)
-
-    def forward(self, ids: list[int], cache: KVCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
-        out = self.model(torch.tensor([ids]), cache, taps)
-        return out.logits[0], (torch.cat(out.hidden_taps, -1)[0] if taps else None)
-
-    def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model.embed(ids)
-
-    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
-        return self.model.lm_head(h.to(self.model.dtype)).float()
-
+GREEDY = SamplingParams()
 
 # ------------------------------------------------------------------------------------------------- drafts
 
@@ -167,11 +139,13 @@ class Generation:
     accepted: int = 0
     histogram: list[int] = field(default_factory=list)  # histogram[n] = steps that accepted n proposals
     accepted_at: list[int] = field(default_factory=list)  # accepted_at[i] = steps whose proposal i was accepted
+    emitted: int = 0  # tokens the verify steps produced that were kept (the prefill's first token excluded)
 
     @property
     def tau(self) -> float:
-        """Mean tokens emitted per target verify step, bonus included (vLLM's acceptance length)."""
-        return (self.accepted + self.verify_steps) / self.verify_steps if self.verify_steps else 1.0
+        """Mean tokens kept per target verify step, bonus included (vLLM's acceptance length): tokens a last
+        step produced past ``max_new_tokens`` or after a stop token do not count."""
+        return self.emitted / self.verify_steps if self.verify_steps else 1.0
 
     @property
     def acceptance_rate(self) -> float:
@@ -188,6 +162,13 @@ def next_token(logits: torch.Tensor, params: SamplingParams, gen) -> int:
     return sample(probs(logits[-1:], params)[0], gen)
 
 
+def _check_request(prompt: list[int], max_new_tokens: int) -> None:
+    if not prompt:
+        raise ValueError("prompt: expected at least one token")
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens: expected an int >= 1; got {max_new_tokens!r}")
+
+
 def _finish(tokens: list[int], n_prompt: int, max_new_tokens: int, stop: set[int]) -> list[int]:
     new = tokens[n_prompt:][:max_new_tokens]
     for i, t in enumerate(new):
@@ -197,11 +178,10 @@ def _finish(tokens: list[int], n_prompt: int, max_new_tokens: int, stop: set[int
 
 
 @torch.inference_mode()
-def speculative_generate(target, draft, prompt: list[int], max_new_tokens: int, params: SamplingParams = SamplingParams(),
-                         stop_tokens=(), seed: int = 0) -> Generation:
+def speculative_generate(target: Target, draft: Draft, prompt: list[int], max_new_tokens: int,
+                         params: SamplingParams = GREEDY, stop_tokens=(), seed: int = 0) -> Generation:
     """Generate with ``draft`` proposing and ``target`` verifying (see the module docstring)."""
-    if not prompt:
-        raise ValueError("prompt: expected at least one token")
+    _check_request(prompt, max_new_tokens)
     gen = torch.Generator().manual_seed(seed)
     stop = set(int(t) for t in stop_tokens)
     k = draft.k
@@ -225,16 +205,16 @@ def speculative_generate(target, draft, prompt: list[int], max_new_tokens: int, 
         for i in range(n):
             g.accepted_at[i] += 1
     g.tokens = _finish(tokens, len(prompt), max_new_tokens, stop)
+    g.emitted = max(len(g.tokens) - 1, 0)  # the first generated token came from the prefill, not a verify step
     g.seconds = time.perf_counter() - t0
     return g
 
 
 @torch.inference_mode()
-def plain_generate(target, prompt: list[int], max_new_tokens: int, params: SamplingParams = SamplingParams(),
+def plain_generate(target: Target, prompt: list[int], max_new_tokens: int, params: SamplingParams = GREEDY,
                    stop_tokens=(), seed: int = 0) -> Generation:
     """Plain decoding of the target, one token per forward (the baseline speculation must equal)."""
-    if not prompt:
-        raise ValueError("prompt: expected at least one token")
+    _check_request(prompt, max_new_tokens)
     gen = torch.Generator().manual_seed(seed)
     stop = set(int(t) for t in stop_tokens)
     t0 = time.perf_counter()

@@ -2,9 +2,10 @@
 
 A checkpoint is a local directory with ``config.json`` and safetensors weights, either one
 ``model.safetensors`` or shards listed in ``model.safetensors.index.json``; the tokenizer comes from the
-same directory.  Nothing here ever touches the network: importing this module sets ``HF_HUB_OFFLINE=1``
-and ``TRANSFORMERS_OFFLINE=1``, a path that is not a local directory (say a hub id) is a
-``FileNotFoundError``, and the tokenizer is read with ``local_files_only=True``.
+same directory.  Nothing here ever touches the network: a path that is not a local directory (say a hub
+id) is a ``FileNotFoundError``, weights are read with safetensors from local files, and the tokenizer with
+``local_files_only=True``.  (The entry points also set ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``:
+:func:`ttl_kernels.env.apply_defaults`; importing this module changes no environment variable.)
 
 Weights are read through ``safetensors.safe_open`` (memory-mapped; shapes are checked from the headers
 before any tensor is read) and copied key for key into the module, whose parameter names are HF's.
@@ -19,19 +20,16 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+import torch
+from torch import nn
 
-from pathlib import Path  # noqa: E402
-
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from . import BF16, FP32  # noqa: E402
-from .decoder import Decoder, DecoderConfig  # noqa: E402
-from .llama import LlamaModel  # noqa: E402
-from .qwen3 import Qwen3Model  # noqa: E402
+from . import BF16, FP32
+from .config import DecoderConfig
+from .decoder import Decoder
+from .llama import LlamaModel
+from .qwen3 import Qwen3Model
 
 __all__ = ["CheckpointError", "MODEL_CLASSES", "load_pretrained", "load_tokenizer", "read_config", "weight_index"]
 

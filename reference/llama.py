@@ -5,12 +5,7 @@ tie them)."""
 
 from __future__ import annotations
 
-import os
-
-import torch
-
-from . import FP32
-from .decoder import Decoder, DecoderConfig
+from .decoder import Decoder
 
 __all__ = ["LlamaModel"]
 
@@ -19,16 +14,4 @@ class LlamaModel(Decoder):
     """A :class:`Decoder` whose config must have ``arch == "llama"``."""
 
     arch = "llama"
-
-    def __init__(self, config: DecoderConfig, dtype: torch.dtype = FP32):
-        if config.arch != self.arch or config.qk_norm:
-            raise ValueError(f"LlamaModel config: expected arch 'llama' without qk_norm; got arch {config.arch!r}, qk_norm {config.qk_norm}")
-        super().__init__(config, dtype)
-
-    @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> LlamaModel:
-        """Load a local HF Llama checkpoint directory (see :func:`reference.hf.load_pretrained`)."""
-        from .hf import load_pretrained
-
-        model, _ = load_pretrained(path, dtype=dtype, expect_arch=cls.arch)
-        return model
+    qk_norm = False

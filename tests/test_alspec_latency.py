@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from models import alspec_latency as lat
-from models.alspec_latency import Dtypes, Hardware, ModelShape
+from models.alspec import latency as lat
+from models.alspec.latency import Dtypes, Hardware, ModelShape
 
 LLAMA = lat.MODELS["llama-3.1-8b"]
 N300 = lat.HARDWARE["n300"]

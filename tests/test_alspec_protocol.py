@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from test_kernel_model import tiny
 from test_kernel_parity_attention import check_close
 
-from models.alspec import ALSpecKernelTarget, ALSpecProtocol, KernelALSpecAttention
+from models.alspec.protocol import ALSpecKernelTarget, ALSpecProtocol, KernelALSpecAttention
 from models.kernel_model import KernelOps, KernelTarget
 from reference import attention as ref
 from reference.decoder import KVCache

@@ -3,12 +3,14 @@ recomputation, statistics and bad input.  Random tiny Llama-3 / Qwen3 models (fp
 
 from __future__ import annotations
 
+import json
+
 import math
 
 import pytest
 import torch
 
-from models.alspec_torch import (
+from models.alspec.reference import (
     ALSpecAttention,
     check_chunk,
     covering_chunk,
@@ -207,9 +209,8 @@ def test_entry_point_smoke(tmp_path, capsys):
     with pytest.raises(SystemExit):  # an explicit --target that does not exist is an error
         llama_alspec.main(args)
     args = args[2:]
-    ap = llama_alspec.argparse.ArgumentParser()
-    llama_alspec.add_alspec_args(ap, default_target=tmp_path / "absent-default")
-    out = llama_alspec.run(ap.parse_args(args))
+    assert llama_alspec.main(args, default_target=tmp_path / "absent-default") == 0
+    out = json.loads((tmp_path / "smoke.json").read_text())
     text = capsys.readouterr().out
     assert "note: no trained checkpoint" in text and "128K" in text
     runs = out["sweep"]["runs"]
@@ -220,9 +221,10 @@ def test_entry_point_smoke(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["--lambdas", "0.1,-0.2"], "--lambdas: lambda_"),
+    (["--lambdas", "0.1,-0.2"], "--lambdas: expected a number >= 0; got -0.2"),
     (["--chunks", "48"], "--chunks: chunk"),
-    (["--prefill", "0"], "--prefill"),
+    (["--prefill", "0"], "--prefill: expected an integer >= 1"),
+    (["--prefill", "400", "--window-tokens", "300"], "--prefill: expected 1 <= prefill < --window-tokens"),
 ])
 def test_entry_point_bad_input(argv, match, capsys):
     from models import llama_alspec

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from models.kernel_model import KernelTarget
-from models.speculative import TorchTarget
+from models.targets import TorchTarget
 from reference.decoder import Decoder, DecoderConfig, KVCache, greedy_generate
 from ttl_kernels.compile import compile_cases
 from ttl_kernels.shapes import MODEL_SHAPES

@@ -239,8 +239,8 @@ def test_reference_loader_wrong_architecture_and_missing_files(ckpt, tmp_path):
     with pytest.raises(ValueError, match="GPT2LMHeadModel.*LlamaForCausalLM.*Qwen3ForCausalLM"):
         load_pretrained(d, FP32)
     with pytest.raises(ValueError, match="qwen3"):
-        Qwen3Model.from_pretrained(src)
-    assert isinstance(LlamaModel.from_pretrained(src), LlamaModel)
+        load_pretrained(src, FP32, expect_arch="qwen3")
+    assert isinstance(load_pretrained(src, FP32, expect_arch="llama")[0], LlamaModel)
 
     d = _copy(src, tmp_path, "noconfig")
     (d / "config.json").unlink()
@@ -291,9 +291,17 @@ def test_reference_loader_tokenizer_offline(ckpt, tmp_path):
         load_tokenizer("Qwen/Qwen3-0.6B")
 
 
-def test_reference_loader_sets_offline_mode():
-    import reference.hf  # noqa: F401  (imported above too; the variables are set at import)
+def test_reference_loader_leaves_the_environment_alone_and_entry_defaults_go_offline(monkeypatch):
+    import importlib
 
+    import reference.hf
+    from ttl_kernels import env
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    importlib.reload(reference.hf)  # importing the loader writes nothing
+    assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ
+    env.apply_defaults()  # what every entry point calls first
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
     with pytest.raises(AssertionError, match="network"):  # the guard itself works

@@ -14,11 +14,11 @@ from models.sampling import SamplingParams, greedy_verify, probs, verify
 from models.speculative import (
     AutoregressiveDraft,
     DFlashRunner,
-    TorchTarget,
     layer_skip,
     plain_generate,
     speculative_generate,
 )
+from models.targets import TorchTarget
 from reference.decoder import Decoder, DecoderConfig, greedy_generate
 
 V = 96
@@ -80,7 +80,10 @@ def test_lossless_greedy_every_draft_kind(target):
             assert got.tokens == want, (name, p)
             assert 1.0 <= got.tau <= d.k + 1
     perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts()[0], 24)
-    assert perfect.tau == 6.0 and perfect.acceptance_rate == 1.0  # a draft identical to the target accepts everything
+    # a draft identical to the target accepts everything: 6 tokens per step; tau counts only the 23 tokens kept
+    # after the prefill's first one (the last step's overshoot past max_new_tokens is dropped)
+    assert perfect.acceptance_rate == 1.0 and perfect.verify_steps == 4 and perfect.emitted == 23
+    assert perfect.tau == 23 / 4
 
 
 def test_plain_generate_matches_reference_greedy(target):

@@ -1,105 +1,42 @@
-"""Training corpus: the ``.py`` sources of the running interpreter's standard library.
+"""Training corpus: the splits of :mod:`models.corpus` (the standard library's ``.py`` sources, split by
+file) encoded into token files.
 
-Files are collected from ``sysconfig.get_paths()["stdlib"]`` (test folders, site-packages, compiled
-extensions, the ``encodings`` tables and ``pydoc_data`` are skipped, see ``EXCLUDE_DIRS``) and split by
-file, deterministically, into train / validation / held-out: a file's bucket is
-``md5(f"{seed}:{relpath}") % 100`` (``< VAL_PCT`` -> validation, ``< VAL_PCT + HELDOUT_PCT`` -> held-out,
-else train).  Held-out files are never trained on; they are where speculative decoding's tau and hit rates
-are measured.
-
-Each file becomes one document ``"# file: <relpath>\\n" + source``; documents are joined by the
-``<|endoftext|>`` token.  ``python -m training.corpus`` (after ``python -m training.tokenizer``) encodes
-the three splits into ``uint16`` token files under ``training/data/`` (ignored by git, rebuilt by the
-scripts) and writes ``training/data/manifest.json`` with the sizes (files, bytes, tokens).
+Documents are joined by the ``<|endoftext|>`` token.  ``python -m training.corpus`` (after
+``python -m training.tokenizer``) encodes the three splits into ``uint16`` token files under
+``training/data/`` (ignored by git, rebuilt by the scripts) and writes ``training/data/manifest.json`` with the
+sizes (files, bytes, tokens).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import sys
-import sysconfig
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from models.corpus import (  # noqa: F401  (re-exported: the training scripts and tests use them from here)
+    EXCLUDE_DIRS,
+    HELDOUT_PCT,
+    SPLIT_SEED,
+    SPLITS,
+    VAL_PCT,
+    SourceFile,
+    collect_files,
+    document_text,
+    excluded_dir,
+    load_split,
+    split_files,
+    split_of,
+    stdlib_root,
+)
+
 TRAINING_DIR = Path(__file__).resolve().parent
 DATA_DIR = TRAINING_DIR / "data"
 TOKENIZER_DIR = DATA_DIR / "tokenizer"
-
-SPLITS = ("train", "val", "heldout")
-SPLIT_SEED = 0
-VAL_PCT = 5
-HELDOUT_PCT = 5
-# directory names skipped anywhere under the stdlib (plus any "config-*" build directory)
-EXCLUDE_DIRS = frozenset({
-    "test", "tests", "idle_test", "site-packages", "dist-packages", "lib-dynload", "__pycache__",
-    "encodings",      # generated code-page tables (long hex/str literals), not code
-    "pydoc_data",     # one 0.8 MB string literal (the help topics)
-})
 EOT = "<|endoftext|>"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    relpath: str        # POSIX path relative to the stdlib root
-    path: Path
-
-    def document(self) -> str:
-        """The file as one training document (header line + source)."""
-        return document_text(self.relpath, self.path.read_text(encoding="utf-8", errors="replace"))
-
-
-def document_text(relpath: str, source: str) -> str:
-    return f"# file: {relpath}\n{source}"
-
-
-def stdlib_root() -> Path:
-    return Path(sysconfig.get_paths()["stdlib"]).resolve()
-
-
-def excluded_dir(name: str) -> bool:
-    return name in EXCLUDE_DIRS or name.startswith("config-")
-
-
-def collect_files(root: Path | None = None) -> list[SourceFile]:
-    """All ``.py`` files under ``root`` (default: the stdlib), sorted by relative path."""
-    root = Path(root) if root is not None else stdlib_root()
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not excluded_dir(d))
-        for fn in filenames:
-            if fn.endswith(".py"):
-                p = Path(dirpath) / fn
-                out.append(SourceFile(p.relative_to(root).as_posix(), p))
-    out.sort(key=lambda f: f.relpath)
-    return out
-
-
-def split_of(relpath: str, seed: int = SPLIT_SEED) -> str:
-    """The split a file belongs to: a pure function of its relative path and the seed."""
-    bucket = int(hashlib.md5(f"{seed}:{relpath}".encode()).hexdigest(), 16) % 100
-    if bucket < VAL_PCT:
-        return "val"
-    if bucket < VAL_PCT + HELDOUT_PCT:
-        return "heldout"
-    return "train"
-
-
-def split_files(files: list[SourceFile], seed: int = SPLIT_SEED) -> dict[str, list[SourceFile]]:
-    out: dict[str, list[SourceFile]] = {s: [] for s in SPLITS}
-    for f in files:
-        out[split_of(f.relpath, seed)].append(f)
-    return out
-
-
-def load_split(split: str, root: Path | None = None, seed: int = SPLIT_SEED) -> list[tuple[str, str]]:
-    """``[(relpath, document_text), ...]`` of one split, in path order (e.g. held-out prompts)."""
-    return [(f.relpath, f.document()) for f in split_files(collect_files(root), seed)[split]]
 
 
 def encode_documents(tokenizer, docs: list[str]) -> np.ndarray:
@@ -184,7 +121,8 @@ def main(argv=None):
     ap.add_argument("--data-dir", type=Path, default=DATA_DIR)
     ap.add_argument("--tokenizer-dir", type=Path, default=TOKENIZER_DIR)
     ap.add_argument("--seed", type=int, default=SPLIT_SEED)
-    ap.add_argument("--list", action="store_true", help="only print the split sizes in files/bytes (no tokenizer needed)")
+    ap.add_argument("--list", action="store_true",
+                    help="only print the split sizes in files/bytes (no tokenizer needed)")
     a = ap.parse_args(argv)
     if a.list:
         for split, files in split_files(collect_files(), a.seed).items():

@@ -37,6 +37,8 @@ from typing import Any
 
 import torch
 
+from . import env
+
 BACKENDS = ("sim", "device", "compile")
 ARCHS = ("n150", "p150")
 MOCK_DIR = Path(__file__).resolve().parent / "mock"
@@ -71,8 +73,8 @@ _active: Backend | None = None
 
 
 def _env_choice() -> tuple[str, str | None]:
-    name = os.environ.get("TTL_KERNELS_BACKEND", "auto").strip().lower() or "auto"
-    arch = os.environ.get("TTL_KERNELS_ARCH", "").strip().lower() or None
+    name = env.get("TTL_KERNELS_BACKEND").lower()
+    arch = (os.environ.get("TTL_KERNELS_ARCH", "").strip().lower() or None)  # None: env.get's default, n150
     if name == "auto":
         name = "device" if _has_tenstorrent_device() else "sim"
     if name not in BACKENDS:
@@ -179,7 +181,7 @@ def _load_compiler(name: str, arch: str | None) -> Backend:
 
 
 def _grid_from_env() -> tuple[int, int] | None:
-    s = os.environ.get("TTL_KERNELS_GRID")
+    s = env.get("TTL_KERNELS_GRID")
     if not s:
         return None
     try:

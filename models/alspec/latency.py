@@ -1,6 +1,6 @@
 """Latency model of ALSpec decode on two devices vs plain single-device decode (roofline per kernel).
 
-    python models/alspec_latency.py [--hw n300] [--model llama-3.1-8b] [--hit 0,0.5,0.875,1] [--json F]
+    python -m models.alspec.latency [--hw n300] [--model llama-3.1-8b] [--hit 0,0.5,0.875,1] [--json F]
 
 Per kernel ``t = max(bytes / bandwidth, flops / peak) + launch`` (one ``launch_us`` per op, default 5 us:
 the host-to-device dispatch of one program; with trace replay on hardware it is lower).  Bytes are counted
@@ -105,12 +105,16 @@ class ModelShape:
     layers: int
     vocab: int
 
+    @classmethod
+    def named(cls, name: str) -> ModelShape:
+        """A :mod:`reference.registry` model (its checkpoint config)."""
+        from ttl_kernels.shapes import MODEL_SHAPES
 
-MODELS: dict[str, ModelShape] = {
-    "llama-3.1-8b": ModelShape("llama-3.1-8b", 4096, 14336, 32, 8, 128, 32, 128256),
-    "qwen3-8b": ModelShape("qwen3-8b", 4096, 12288, 32, 8, 128, 36, 151936),
-    "tiny-llama": ModelShape("tiny-llama", 256, 768, 4, 2, 64, 4, 4096),
-}
+        m = MODEL_SHAPES[name]
+        return cls(name, m["hidden"], m["intermediate"], m["n_q"], m["n_kv"], m["head_dim"], m["layers"], m["vocab"])
+
+
+MODELS: dict[str, ModelShape] = {name: ModelShape.named(name) for name in ("llama-3.1-8b", "qwen3-8b", "tiny-llama")}
 
 
 @dataclass(frozen=True)

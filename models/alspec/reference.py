@@ -197,24 +197,6 @@ def token_agreement(a: torch.Tensor, b: torch.Tensor, prompt_len: int) -> dict:
             "identical_users": sum(p == n for p in prefix), "users": int(a.shape[0]), "new_tokens": n}
 
 
-def heldout_windows(tokenizer, n_windows: int, length: int, min_tokens: int | None = None) -> torch.Tensor:
-    """``[n_windows, length]`` token windows from the starts of held-out files (spread over the split)."""
-    from training.corpus import load_split
-
-    docs = sorted(load_split("heldout"))
-    if hasattr(tokenizer, "model_max_length"):  # whole files are encoded and then cut: silence the length warning
-        tokenizer.model_max_length = max(int(tokenizer.model_max_length or 0), 1 << 30)
-    rows = []
-    stride = max(1, len(docs) // max(2 * n_windows, 1))
-    for _, text in docs[::stride] + docs:
-        ids = tokenizer.encode(text)
-        if len(ids) >= (min_tokens or length):
-            rows.append(torch.tensor(ids[:length]))
-        if len(rows) == n_windows:
-            break
-    if len(rows) < n_windows:
-        raise ValueError(f"n_windows: only {len(rows)} held-out files have {length} tokens")
-    return torch.stack(rows)
 
 
 def sweep(model: Decoder, tokens: torch.Tensor, lambdas: Sequence[float], chunks: Sequence[int], *,
@@ -268,5 +250,5 @@ def covering_chunk(pos_max: int) -> int:
     return round_up(-(-round_up(pos_max + 1) // 2))
 
 
-__all__ = ["ALSpecAttention", "ALSpecStats", "check_chunk", "check_lambda", "covering_chunk", "generate", "heldout_windows",
+__all__ = ["ALSpecAttention", "ALSpecStats", "check_chunk", "check_lambda", "covering_chunk", "generate",
            "speculative_mask", "sweep", "teacher_forced", "token_agreement"]

@@ -11,7 +11,7 @@ Verify-only (:class:`KernelALSpecAttention`, an ``attention`` hook of :func:`mod
     one device, one kernel pass per layer: per user the speculative output on a hit and the exact output on
     a miss, chosen by :func:`ttl_kernels.ccl.group_select` with the verdict tile of each user as the
     condition (the decode O layout ``[B * n_kv * 32, D]`` has ``n_kv`` tile rows per user).  This is how the
-    paper measured quality; the torch counterpart is :mod:`models.alspec_torch`.
+    paper measured quality; the torch counterpart is :mod:`models.alspec.reference`.
 
 Two-device protocol (:class:`ALSpecProtocol`)
     two replicas of the model (one KV cache and one residual stream per device; in the simulator the
@@ -45,7 +45,7 @@ What the simulator shows and what it cannot show
     * Not shown: the two replicas run one after the other in one process (each "device op" is a loop over
       the two replicas), so the overlap ALSpec exists for (the receiver's O-proj / MLP running while the
       sender finishes exact attention) and the latency of the link are not simulated
-      (:mod:`models.alspec_latency` models them).  In the simulator a mesh tensor is one global tensor, so
+      (:mod:`models.alspec.latency` models them).  In the simulator a mesh tensor is one global tensor, so
       the per-device tensors are stacked into it (and split back) around each exchange
       (:func:`ttl_kernels.ccl.mesh_from_parts`); on a mesh device they are its shards and nothing moves.
     * Not expressible in TT-Lang 1.1.1: *skipping* work.  tt-metal's ALSpec lets the sender skip the
@@ -88,8 +88,9 @@ from ttl_kernels.ccl import (
 )
 from ttl_kernels.layout import groups_to_heads, heads_to_groups
 
-from .alspec_torch import ALSpecStats, check_chunk, check_lambda
-from .kernel_model import KernelCache, KernelOps
+from ..decoder_step import decode_step
+from ..kernel_model import KernelCache, KernelOps
+from .reference import ALSpecStats, check_chunk, check_lambda
 
 TILE = 32
 MAX_CHUNK = 128  # the speculative kernel's score block is at most 4 tiles wide
@@ -97,7 +98,7 @@ N_DEVICES = 2
 
 
 def check_kernel_chunk(chunk) -> int:
-    """ALSpec's S for the kernels: a positive multiple of 32 (:func:`models.alspec_torch.check_chunk`) up to 128."""
+    """ALSpec's S for the kernels: a positive multiple of 32 (:func:`models.alspec.reference.check_chunk`) up to 128."""
     check_chunk(chunk)
     if chunk > MAX_CHUNK:
         raise ValueError(f"chunk: the speculative flash-decode kernel takes S up to {MAX_CHUNK} (4 tiles of keys per block); got {chunk}")
@@ -293,6 +294,10 @@ class ALSpecProtocol:
         device 0's logits ``[B, V]`` (fp32; both devices end every layer with the same residual stream, so
         device 1's are identical) and the tapped residuals (device 0).
 
+        The layer sequence is :func:`models.decoder_step.decode_step` itself, run on :class:`PairOps` (every
+        op once per device) with the protocol's two hooks: the attention (steps 2-4 of the module docstring)
+        and the end-of-layer exchange (steps 6-8).
+
         ``record``: read verdicts back afterwards for :attr:`stats` (``active``: the users to count).
         ``trace``: a list to append one dict per layer of per-device tensors read back (tests)."""
         B = int(state.lengths.shape[0])
@@ -301,79 +306,15 @@ class ALSpecProtocol:
         positions = [int(p) for p in state.lengths.tolist()]
         if any(p >= state.max_seq_len for p in positions):
             raise ValueError(f"state: cache full (max_seq_len {state.max_seq_len}); positions {positions}")
-        ops, c = self.ops, self.config
-        ws, final_norm, lm_head = ops.weights()
-        h = self._each("embed", ops.embed, list(ids))
-        x = self._each("rmsnorm", ops.rmsnorm, h, ws[0].ln1)
-        tapped = {}
-        senders = []
-        for li, w in enumerate(ws):
-            nxt = ws[li + 1].ln1 if li + 1 < len(ws) else final_norm
-            role = state.role
-            if record or trace is not None:
-                senders.append(int(host.to_torch(role[1])[0, 0] > 0.5))  # statistics only (after the fact)
-            h, x, info = self._layer(state, li, w, nxt, h, x, positions)
-            if record:
-                self._record_layer(li, info, senders[-1], active)
-            if trace is not None:
-                trace.append(self._trace_layer(info, role, senders[-1], h, x))
-            if li in taps:
-                tapped[li] = h[0]
-        logits = self._each("lm_head", ops.matmul, x, lm_head)
+        step = _ProtocolStep(self, state, record, trace, active)
+        ws, final_norm, lm_head = self.ops.weights()
+        logits, tapped = decode_step(PairOps(self), ws, final_norm, lm_head, state, list(ids), positions, taps,
+                                     attention=step.attention, after_layer=step.after_layer)
         for cch in state.caches:
             cch.lengths += 1
         if record:
-            self.stats.senders.append(senders)
-        return host.to_torch(logits[0]), [host.to_torch(tapped[t]) for t in taps]
-
-    def _layer(self, state: ProtocolState, li: int, w, nxt, h: Pair, x: Pair, positions: list[int]):
-        ops, c = self.ops, self.config
-        B = len(positions)
-        role = state.role
-        # 1. pre-attention work, identical on both devices (replicated caches stay identical)
-        q = self._each("matmul_q", ops.matmul, x, w.wq)
-        k = self._each("matmul_k", ops.matmul, x, w.wk)
-        v = self._each("matmul_v", ops.matmul, x, w.wv)
-        if c.qk_norm:
-            q = self._each("head_rmsnorm_q", ops.head_rmsnorm, q, w.qn, c.num_heads)
-            k = self._each("head_rmsnorm_k", ops.head_rmsnorm, k, w.kn, c.num_kv_heads)
-        qk = self._each("rope", ops.rope, q, k, positions)
-        q, k = Pair(t[0] for t in qk), Pair(t[1] for t in qk)
-        self._each("kv_update", ops.kv_update, state.caches, li, k, v, positions)
-        qg = self._each("heads_to_groups", lambda t: heads_to_groups(t, c.num_kv_heads, c.head_dim, out_dtype="bf16"), q)
-        # 2. one pass of the speculative flash decode
-        res = self._each("speculative_decode", lambda qq, cache: self.kernel(qq, cache.k[li], cache.v[li], positions, n_q=c.num_heads,
-                                                                             kv_dtype=ops.kv_dtype), qg, state.caches)
-        full = Pair(r.full_output for r in res)
-        spec = Pair(r.speculative_output for r in res)
-        verdict = Pair(r.verdict for r in res)
-        # 3. the sender ships its speculative output (role tiles as priorities: sender 1 > receiver 0)
-        role_pair = self._exchange("exchange_priority(role)", exchange_priority, self._mesh(role))
-        shipped = Pair(mesh_parts(self._exchange("keep_winner(spec)", mesh_keep_winner, self._mesh(spec), role_pair)))
-        # 4. sender: own exact output; receiver: the shipped speculative output
-        attn = self._each("group_select(role)", lambda r, s, f: group_select(r, s, f), role, shipped, full)
-        # 5. post-attention work on whatever each device continues from
-        o = self._each("groups_to_heads", lambda t: groups_to_heads(t, B, c.num_heads, c.num_kv_heads, out_dtype=ops.dtype), attn)
-        ao = self._each("matmul_o", ops.matmul, o, w.wo)
-        h1x1 = self._each("add_rmsnorm_attn", ops.add_rmsnorm, h, ao, w.ln2)
-        h1, x1 = Pair(t[0] for t in h1x1), Pair(t[1] for t in h1x1)
-        g = self._each("matmul_gate", ops.matmul, x1, w.wg)
-        u = self._each("matmul_up", ops.matmul, x1, w.wu)
-        m = self._each("matmul_down", ops.matmul, self._each("silu_mul", ops.silu_mul, g, u), w.wd)
-        h2x2 = self._each("add_rmsnorm_mlp", ops.add_rmsnorm, h1, m, nxt)
-        h2, x2 = Pair(t[0] for t in h2x2), Pair(t[1] for t in h2x2)
-        # 6. priorities: sender 0 hit / 2 miss, receiver 1
-        pr = self._each("speculation_priority", lambda vv, r: speculation_priority(vv, r, batch=B), verdict, role)
-        p16, p32 = Pair(p[0] for p in pr), Pair(p[1] for p in pr)
-        # 7. exchange the priorities once; both keep the winner's residual stream and next-layer input
-        pair16 = self._exchange("exchange_priority", exchange_priority, self._mesh(p16))
-        pair_h = pair16 if ops.dtype == "bf16" else self._exchange("exchange_priority(fp32)", exchange_priority, self._mesh(p32))
-        h_new = Pair(mesh_parts(self._exchange("keep_winner(h)", mesh_keep_winner, self._mesh(h2), pair_h)))
-        x_new = Pair(mesh_parts(self._exchange("keep_winner(x)", mesh_keep_winner, self._mesh(x2), pair_h)))
-        # 8. the winner is the next layer's sender (hit: roles alternate; miss: the sender stays)
-        state.role = Pair(mesh_parts(self._exchange("winner(role)", mesh_winner, pair16)))
-        info = dict(qg=qg, res=res, shipped=shipped, attn=attn, h2=h2, x2=x2, p16=p16)
-        return h_new, x_new, info
+            self.stats.senders.append(step.senders)
+        return host.to_torch(logits[0]), [host.to_torch(t[0]) for t in tapped]
 
     # -- statistics and traces (host read-backs after the fact) ------------------------------------------
 
@@ -402,6 +343,95 @@ class ALSpecProtocol:
             "h": [t(a) for a in h],
             "x": [t(a) for a in x],
         }
+
+
+class PairOps:
+    """The decode step's ops (:class:`models.kernel_model.KernelOps`) on both replicas: every op runs once
+    per device, :class:`Pair` arguments taken per device and the rest shared; ops returning two tensors
+    return two :class:`Pair` s.  Each call is one entry of the protocol's op log."""
+
+    def __init__(self, protocol: ALSpecProtocol):
+        self.protocol, self.ops, self.config = protocol, protocol.ops, protocol.config
+
+    def _run(self, name: str, *args):
+        out = self.protocol._each(name, getattr(self.ops, name), *args)
+        return tuple(Pair(parts) for parts in zip(*out)) if isinstance(out[0], tuple) else out
+
+    def embed(self, ids):
+        return self._run("embed", list(ids))
+
+    def matmul(self, x, w):
+        return self._run("matmul", x, w)
+
+    def rmsnorm(self, x, w):
+        return self._run("rmsnorm", x, w)
+
+    def add_rmsnorm(self, x, r, w):
+        return self._run("add_rmsnorm", x, r, w)
+
+    def head_rmsnorm(self, x, w, n_heads):
+        return self._run("head_rmsnorm", x, w, n_heads)
+
+    def rope(self, q, k, positions):
+        return self._run("rope", q, k, positions)
+
+    def silu_mul(self, g, u):
+        return self._run("silu_mul", g, u)
+
+    def kv_update(self, state: ProtocolState, layer, k, v, positions):
+        self.protocol._each("kv_update", self.ops.kv_update, state.caches, layer, k, v, positions)
+
+
+class _ProtocolStep:
+    """The protocol's two hooks into :func:`decode_step` for one decode step, and what they saw."""
+
+    def __init__(self, protocol: ALSpecProtocol, state: ProtocolState, record: bool, trace: list | None, active):
+        self.p, self.state, self.record, self.trace, self.active = protocol, state, record, trace, active
+        self.senders: list[int] = []
+        self.info: dict = {}
+
+    def attention(self, li: int, q: Pair, state: ProtocolState, positions: list[int]) -> Pair:
+        p, c = self.p, self.p.config
+        role = state.role
+        if self.record or self.trace is not None:
+            self.senders.append(int(host.to_torch(role[1])[0, 0] > 0.5))  # statistics only (after the fact)
+        qg = p._each("heads_to_groups", lambda t: heads_to_groups(t, c.num_kv_heads, c.head_dim, out_dtype="bf16"), q)
+        # 2. one pass of the speculative flash decode
+        res = p._each("speculative_decode", lambda qq, cache: p.kernel(qq, cache.k[li], cache.v[li], positions,
+                                                                        n_q=c.num_heads, kv_dtype=p.ops.kv_dtype),
+                      qg, state.caches)
+        full = Pair(r.full_output for r in res)
+        spec = Pair(r.speculative_output for r in res)
+        # 3. the sender ships its speculative output (role tiles as priorities: sender 1 > receiver 0)
+        role_pair = p._exchange("exchange_priority(role)", exchange_priority, p._mesh(role))
+        shipped = Pair(mesh_parts(p._exchange("keep_winner(spec)", mesh_keep_winner, p._mesh(spec), role_pair)))
+        # 4. sender: own exact output; receiver: the shipped speculative output
+        attn = p._each("group_select(role)", lambda r, s, f: group_select(r, s, f), role, shipped, full)
+        self.info = dict(role=role, qg=qg, res=res, shipped=shipped, attn=attn)
+        B = len(positions)
+        return p._each("groups_to_heads",
+                       lambda t: groups_to_heads(t, B, c.num_heads, c.num_kv_heads, out_dtype=p.ops.dtype), attn)
+
+    def after_layer(self, li: int, h2: Pair, x2: Pair) -> tuple[Pair, Pair]:
+        p, state, info = self.p, self.state, self.info
+        B = int(state.lengths.shape[0])
+        # 6. priorities: sender 0 hit / 2 miss, receiver 1
+        verdict = Pair(r.verdict for r in info["res"])
+        pr = p._each("speculation_priority", lambda vv, r: speculation_priority(vv, r, batch=B), verdict, info["role"])
+        p16, p32 = Pair(x[0] for x in pr), Pair(x[1] for x in pr)
+        # 7. exchange the priorities once; both keep the winner's residual stream and next-layer input
+        pair16 = p._exchange("exchange_priority", exchange_priority, p._mesh(p16))
+        pair_h = pair16 if p.ops.dtype == "bf16" else p._exchange("exchange_priority(fp32)", exchange_priority, p._mesh(p32))
+        h = Pair(mesh_parts(p._exchange("keep_winner(h)", mesh_keep_winner, p._mesh(h2), pair_h)))
+        x = Pair(mesh_parts(p._exchange("keep_winner(x)", mesh_keep_winner, p._mesh(x2), pair_h)))
+        # 8. the winner is the next layer's sender (hit: roles alternate; miss: the sender stays)
+        state.role = Pair(mesh_parts(p._exchange("winner(role)", mesh_winner, pair16)))
+        info.update(h2=h2, x2=x2, p16=p16)
+        if self.record:
+            p._record_layer(li, info, self.senders[-1], self.active)
+        if self.trace is not None:
+            self.trace.append(p._trace_layer(info, info["role"], self.senders[-1], h, x))
+        return h, x
 
 
 def _shape(a) -> Any:
