@@ -75,4 +75,11 @@ def result(out: TileTensor, as_torch: bool):
     return t.to(runtime.TORCH_BF16) if out.dtype == "bf16" else t
 
 
-__all__ = ["DTYPES", "as_tile", "check_2d", "check_dtype", "result", "same", "tensor_info", "wants_torch"]
+def const_key() -> str:
+    """Cache key for device constants a kernel keeps between calls: the backend, plus the simulator's
+    precision mode (tensors made in one mode have a different backing dtype from tensors made in the other)."""
+    name = runtime.backend_name()
+    return f"{name}/{runtime.sim_precision()}" if name == "sim" else name
+
+
+__all__ = ["DTYPES", "as_tile", "check_2d", "check_dtype", "const_key", "result", "same", "tensor_info", "wants_torch"]

@@ -129,6 +129,35 @@ class ItemsOnGrid:
         return min(self.n_items, self.n_cores)
 
 
+class HeadGroupsOnGrid(ItemsOnGrid):
+    """Mixin for the per-head kernels' plans (per-head RMSNorm, RoPE): the heads of a tile row are split
+    into ``groups`` groups of ``heads_per_group`` consecutive heads (the last one may be shorter), and a
+    work item is one tile row times one group.  A plan provides ``tile_rows``, ``n_heads`` and ``groups``."""
+
+    tile_rows: int
+    n_heads: int
+    groups: int
+
+    @property
+    def heads_per_group(self) -> int:
+        return -(-self.n_heads // self.groups)
+
+    @property
+    def n_items(self) -> int:
+        return self.tile_rows * self.groups
+
+
+def head_groups(tile_rows: int, n_heads: int, minimum_tiles: float, tiles_per_item: int, n_cores: int,
+                budget: float) -> int:
+    """How many head groups (:class:`HeadGroupsOnGrid`) to cut each tile row's heads into: the most whose
+    extra reads (``tiles_per_item`` per item: per-core constants, table lookups) stay within ``budget`` of
+    the call's ``minimum_tiles`` of traffic, with no more items than cores, at least one group and no
+    empty group."""
+    cores_allowed = max(1, int(budget * minimum_tiles // max(1, tiles_per_item)))
+    groups = max(1, min(n_heads, cores_allowed // tile_rows, n_cores // tile_rows))
+    return -(-n_heads // -(-n_heads // groups))
+
+
 def fit_grid(n_units: int, grid: tuple[int, int]) -> tuple[int, int]:
     """The smallest grid (x, y) within ``grid`` that still gives every one of ``n_units`` work units its own
     core when it can: (n, 1) for n <= gx, else full rows of gx.  Cores without work cost nothing on a

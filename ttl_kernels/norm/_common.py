@@ -34,10 +34,9 @@ from functools import cache
 
 import torch
 
-from .. import runtime
 from .._api import tensor_info
 from ..host import TILE, TILE_BYTES, TileTensor, tiles, to_device
-from ..tiling import fit_grid
+from ..tiling import ItemsOnGrid, fit_grid
 
 NORM_DTYPES = ("bf16", "fp32")
 # L1 a norm kernel may plan for per core.  Wormhole has 1464 KiB of L1 per core, of which ~1.3 MiB is free
@@ -47,8 +46,9 @@ MAX_BC = 8  # chunk width in tiles: one DST-sized element-wise block
 
 
 @dataclass(frozen=True)
-class NormPlan:
-    """Compile-time shape of a row-wise norm call (see the module docstring)."""
+class NormPlan(ItemsOnGrid):
+    """Compile-time shape of a row-wise norm call (see the module docstring).  The work items dealt over
+    the grid are the tile rows (:class:`~ttl_kernels.tiling.ItemsOnGrid`)."""
 
     rows_t: int  # RT: tile rows
     cols: int  # H in elements (the mean divides by this)
@@ -56,6 +56,10 @@ class NormPlan:
     resident: bool  # whole tile row kept in L1 (x read once) or two passes (x read twice)
     gx: int
     gy: int
+
+    @property
+    def n_items(self) -> int:
+        return self.rows_t
 
     @property
     def ht(self) -> int:
@@ -71,18 +75,6 @@ class NormPlan:
         return self.cols % TILE
 
     @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def rows_per_core(self) -> int:
-        return -(-self.rows_t // self.n_cores)
-
-    @property
-    def cores_used(self) -> int:
-        return min(self.rows_t, self.n_cores)
-
-    @property
     def passes(self) -> int:
         return 1 if self.resident else 2
 
@@ -90,7 +82,6 @@ class NormPlan:
     def last_valid_cols(self) -> int:
         """Valid columns of the last chunk (its MASK is 1 there)."""
         return self.cols - (self.nch - 1) * self.bc * TILE
-
 
 
 def _chunk_width(ht: int, max_bc: int = MAX_BC) -> int:
@@ -168,10 +159,3 @@ def weight_tile(w, length: int, dtype: str, arg: str) -> TileTensor:
     if isinstance(w, TileTensor):
         return w
     return to_device(w, dtype)
-
-
-def const_key() -> str:
-    """Cache key for device constants: the backend, plus the simulator's precision mode (tensors made in
-    one mode have a different backing dtype from tensors made in the other)."""
-    name = runtime.backend_name()
-    return f"{name}/{runtime.sim_precision()}" if name == "sim" else name

@@ -25,11 +25,11 @@ from functools import cache
 import torch
 
 from .. import runtime
-from .._api import as_tile, check_2d, result, tensor_info, wants_torch
+from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
 from ..host import TILE, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
-from ..tiling import ItemsOnGrid
-from ._common import NORM_DTYPES, check_eps, const_key, fit_grid, weight_tile
+from ..tiling import HeadGroupsOnGrid, fit_grid, head_groups
+from ._common import NORM_DTYPES, check_eps, weight_tile
 
 # Extra DRAM reads (per-core constants) allowed, as a fraction of the minimum traffic, when choosing how
 # many cores share a tile row's heads.
@@ -37,7 +37,7 @@ OVERHEAD_BUDGET = 0.04
 
 
 @dataclass(frozen=True)
-class HeadNormPlan(ItemsOnGrid):
+class HeadNormPlan(HeadGroupsOnGrid):
     rows_t: int  # RT
     n_heads: int  # NH per row
     head_dim: int
@@ -46,16 +46,12 @@ class HeadNormPlan(ItemsOnGrid):
     gy: int
 
     @property
+    def tile_rows(self) -> int:
+        return self.rows_t
+
+    @property
     def dt(self) -> int:
         return self.head_dim // TILE
-
-    @property
-    def heads_per_group(self) -> int:
-        return -(-self.n_heads // self.groups)
-
-    @property
-    def n_items(self) -> int:
-        return self.rows_t * self.groups
 
 
 def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]) -> HeadNormPlan:
@@ -63,11 +59,8 @@ def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]
     within OVERHEAD_BUDGET of the minimum traffic (x in, y out, weight once), and no more items than
     cores."""
     rt, dt = tiles(rows), head_dim // TILE
-    n_cores = grid[0] * grid[1]
     minimum = 2 * rt * n_heads * dt + dt
-    cores_allowed = max(1, int(OVERHEAD_BUDGET * minimum // (dt + 1)))
-    groups = max(1, min(n_heads, cores_allowed // rt, n_cores // rt))
-    groups = -(-n_heads // -(-n_heads // groups))  # no empty group
+    groups = head_groups(rt, n_heads, minimum, dt + 1, grid[0] * grid[1], OVERHEAD_BUDGET)
     gx, gy = fit_grid(rt * groups, grid)
     return HeadNormPlan(rt, n_heads, head_dim, groups, gx, gy)
 
@@ -84,7 +77,7 @@ def p_block(dt: int, dtype: str, backend: str) -> TileTensor:
 @cache
 def make_head_rmsnorm(plan: HeadNormPlan, eps: float, backend: str):
     """Compile-time constants: the plan and eps (``backend`` is part of the cache key only)."""
-    GX, NC, IPC, NI = plan.gx, plan.n_cores, plan.items_per_core, plan.n_items
+    GX, NC, NI = plan.gx, plan.n_cores, plan.n_items
     G, HPG, NH, DT = plan.groups, plan.heads_per_group, plan.n_heads, plan.dt
     INVD = 1.0 / plan.head_dim
     EPS = float(eps)
@@ -112,22 +105,20 @@ def make_head_rmsnorm(plan: HeadNormPlan, eps: float, backend: str):
                 with p_dfb.wait() as pb, w_dfb.wait() as wb, w0_dfb.reserve() as w0:
                     w0.store(pb @ wb)  # the weight in row 0, zeros below
                 with ones_dfb.wait() as jb, w0_dfb.wait() as w0b:
-                    for i in range(IPC):
-                        item = i * NC + core
-                        if item < NI:
-                            for hh in range(HPG):
-                                if (item % G) * HPG + hh < NH:
-                                    with x_dfb.wait() as xb:
-                                        with sq_dfb.reserve() as sb:
-                                            sb.store(xb * xb)
-                                        with sq_dfb.wait() as sb, ss_dfb.reserve() as ssb:
-                                            ssb.store(sb @ jb)
-                                        with ss_dfb.wait() as ssb, r_dfb.reserve() as rb:
-                                            rb.store(ttl.math.rsqrt(ssb * ttl.math.fill(rb, INVD) + ttl.math.fill(rb, EPS)))
-                                        with r_dfb.wait() as rb, f_dfb.reserve() as fb:
-                                            fb.store(rb @ w0b)
-                                        with f_dfb.wait() as fb, y_dfb.reserve() as yb:
-                                            yb.store(xb * fb)
+                    for item in range(core, NI, NC):  # items core, core + NC, ...
+                        for h in range((item % G) * HPG, (item % G) * HPG + HPG):  # the item's group of heads
+                            if h < NH:  # (the last group may be shorter)
+                                with x_dfb.wait() as xb:
+                                    with sq_dfb.reserve() as sb:
+                                        sb.store(xb * xb)
+                                    with sq_dfb.wait() as sb, ss_dfb.reserve() as ssb:
+                                        ssb.store(sb @ jb)
+                                    with ss_dfb.wait() as ssb, r_dfb.reserve() as rb:
+                                        rb.store(ttl.math.rsqrt(ssb * ttl.math.fill(rb, INVD) + ttl.math.fill(rb, EPS)))
+                                    with r_dfb.wait() as rb, f_dfb.reserve() as fb:
+                                        fb.store(rb @ w0b)
+                                    with f_dfb.wait() as fb, y_dfb.reserve() as yb:
+                                        yb.store(xb * fb)
 
         @ttl.datamovement()
         def reader():
@@ -139,31 +130,24 @@ def make_head_rmsnorm(plan: HeadNormPlan, eps: float, backend: str):
                     tw = ttl.copy(weight[0:1, 0:DT], wb)
                     tp.wait()
                     tw.wait()
-                for i in range(IPC):
-                    item = i * NC + core
-                    if item < NI:
-                        r = item // G
-                        for hh in range(HPG):
-                            h = (item % G) * HPG + hh
-                            if h < NH:
-                                with x_dfb.reserve() as xb:
-                                    tx = ttl.copy(x[r:r + 1, h * DT:h * DT + DT], xb)
-                                    tx.wait()
+                for item in range(core, NI, NC):  # items core, core + NC, ...
+                    r = item // G  # tile row
+                    for h in range((item % G) * HPG, (item % G) * HPG + HPG):  # the item's group of heads
+                        if h < NH:
+                            with x_dfb.reserve() as xb:
+                                tx = ttl.copy(x[r:r + 1, h * DT:h * DT + DT], xb)
+                                tx.wait()
 
         @ttl.datamovement()
         def writer():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for i in range(IPC):
-                item = i * NC + core
-                if item < NI:
-                    r = item // G
-                    for hh in range(HPG):
-                        h = (item % G) * HPG + hh
-                        if h < NH:
-                            with y_dfb.wait() as yb:
-                                ty = ttl.copy(yb, y[r:r + 1, h * DT:h * DT + DT])
-                                ty.wait()
+            for item in range(cy * GX + cx, NI, NC):
+                r = item // G
+                for h in range((item % G) * HPG, (item % G) * HPG + HPG):
+                    if h < NH:
+                        with y_dfb.wait() as yb:
+                            ty = ttl.copy(yb, y[r:r + 1, h * DT:h * DT + DT])
+                            ty.wait()
 
     return head_rmsnorm_op
 

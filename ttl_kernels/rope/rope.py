@@ -52,10 +52,10 @@ from functools import lru_cache
 import torch
 
 from .. import runtime
-from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
+from .._api import as_tile, check_2d, const_key, result, same, tensor_info, wants_torch
 from ..host import TILE, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
-from ..tiling import ItemsOnGrid, fit_grid
+from ..tiling import HeadGroupsOnGrid, fit_grid, head_groups
 from .tables import ROPE_DTYPES, RopeTables, check_head_dim
 
 NSLOT = 32  # table tile-row slots one launch can name
@@ -63,7 +63,7 @@ OVERHEAD_BUDGET = 0.04
 
 
 @dataclass(frozen=True)
-class RopePlan(ItemsOnGrid):
+class RopePlan(HeadGroupsOnGrid):
     """Compile-time shape of one launch (see the module docstring for the address formula)."""
 
     dt: int  # tiles per head
@@ -84,20 +84,16 @@ class RopePlan(ItemsOnGrid):
     gy: int
 
     @property
+    def tile_rows(self) -> int:
+        return self.nu
+
+    @property
     def dh(self) -> int:
         return self.dt // 2
 
     @property
     def n_heads(self) -> int:
         return self.n_q + self.n_kv
-
-    @property
-    def heads_per_group(self) -> int:
-        return -(-self.n_heads // self.groups)
-
-    @property
-    def n_items(self) -> int:
-        return self.nu * self.groups
 
     @property
     def ident(self) -> bool:
@@ -111,22 +107,12 @@ class RopePlan(ItemsOnGrid):
         return self.k * (2 * self.dh + (0 if self.ident else 1))
 
 
-def _groups(nu: int, n_heads: int, dt: int, lookup_tiles: int, n_cores: int) -> int:
-    """Head groups per tile row: the most whose extra lookup reads (``lookup_tiles`` per item) stay within
-    OVERHEAD_BUDGET of the q/k traffic, no more items than cores, and no empty group."""
-    minimum = nu * 2 * n_heads * dt
-    cores_allowed = max(1, int(OVERHEAD_BUDGET * minimum // max(1, lookup_tiles)))
-    g = max(1, min(n_heads, cores_allowed // nu, n_cores // nu))
-    hpg = -(-n_heads // g)
-    return -(-n_heads // hpg)
-
-
-
-
 def _plan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, grid) -> RopePlan:
     slots = tuple(slots) + (0,) * (NSLOT - len(slots))
     p = RopePlan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, 1, 1, 1)
-    g = _groups(nu, n_q + n_kv, dt, p.lookup_tiles, grid[0] * grid[1])
+    # head groups: the most whose extra lookup reads (lookup_tiles per item) stay within OVERHEAD_BUDGET of
+    # the q/k traffic (every q/k tile read and written once)
+    g = head_groups(nu, p.n_heads, nu * 2 * p.n_heads * dt, p.lookup_tiles, grid[0] * grid[1], OVERHEAD_BUDGET)
     gx, gy = fit_grid(nu * g, grid)
     return RopePlan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, g, gx, gy)
 
@@ -173,12 +159,6 @@ def shift_selector(o: int) -> torch.Tensor:
     for r in range(TILE):
         s[r, r + o if r + o < TILE else TILE + r + o - TILE] = 1.0
     return s
-
-
-def _const_key() -> str:
-    """Backend (+ simulator precision mode) that cached device constants belong to."""
-    name = runtime.backend_name()
-    return f"{name}/{runtime.sim_precision()}" if name == "sim" else name
 
 
 @lru_cache(maxsize=64)
@@ -379,7 +359,7 @@ def rope(q, k, tables: RopeTables, positions, *, n_q_heads: int | None = None, n
     q_out, k_out = empty((rows, qcols), qdtype), empty((rows, kcols), kdtype)
     for plan, sel in plan_rope(pos, d // TILE, n_q, n_kv, tables.rows_t, runtime.grid()):
         if plan.selstep == 0:
-            tsel = _shift_selector_device(pos[0] % TILE, qdtype, _const_key())  # cached; no per-call copy
+            tsel = _shift_selector_device(pos[0] % TILE, qdtype, const_key())  # cached; no per-call copy
         else:
             tsel = to_device(sel, qdtype)
         make_rope(plan, backend)(tq.tt, tk.tt, tables.cos.tt, tables.sin.tt, tsel.tt, q_out.tt, k_out.tt)
