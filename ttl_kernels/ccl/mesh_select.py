@@ -30,145 +30,19 @@ views, each laid out as above; on a device (and in the compile-only checks) ever
 own shard, ``NV = 1``.  The wrapper derives ``NV`` from the tensor it is handed (global rows / per-device
 rows), not from the backend.
 
-Dataflow: work is cut into single tiles; in each view tile ``k`` (row-major over ``Rt x Ct``) goes to
-core ``k mod NC`` of the flattened launch grid, which has enough cores for at least ``MIN_TILES_PER_CORE``
-tiles each (up to the target's grid).  Per view a core with work reads the two priority tiles once,
-computes ``W0``/``W1`` once and holds them while it streams its data tiles: two tile reads (g0, g1) and
-one tile write per output tile.  Single tiles because the selector is a single tile and the 1.1.1 dialect
-has no portable broadcast of a computed tile over a larger block; the exchange itself (the link) is what
-costs, not this select.
+Dataflow: the select kernel of :mod:`._select` with priority pairs (``PAIR = 1``): a group is one device
+view (``Rt`` tile rows), ``g`` is both the ``a`` and the ``b`` tensor (its two halves).  Per work unit (a
+run of at least 4 output tiles of one view) a core reads the two priority tiles once, computes ``W0``/``W1``
+once and streams the run: two tile reads (g0, g1) and one tile write per output tile.  Single tiles because
+the selector is a single tile and the 1.1.1 dialect has no portable broadcast of a computed tile over a
+larger block; the exchange itself (the link) is what costs, not this select.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-
-from .. import runtime
 from .._api import as_tile, check_2d, result, tensor_info, wants_torch
 from ..host import TILE, empty, tiles
-from ..runtime import ttl
-
-DTYPES = ("bf16", "fp32")
-# Every busy core reads the two priority tiles once per view; giving each core at least this many output
-# tiles keeps that overhead at <= 2 / (3 * 4) of the data traffic (about 17%).
-MIN_TILES_PER_CORE = 4
-
-
-@dataclass(frozen=True)
-class SelectPlan:
-    """Compile-time constants: per-view tile rows / cols, number of stacked views, grid."""
-
-    rows_t: int
-    cols_t: int
-    n_views: int
-    gx: int
-    gy: int
-
-    @property
-    def n_items(self) -> int:
-        return self.rows_t * self.cols_t
-
-    @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def items_per_core(self) -> int:
-        return -(-self.n_items // self.n_cores)
-
-    @property
-    def cores_used(self) -> int:
-        return min(self.n_cores, -(-self.n_items // MIN_TILES_PER_CORE))
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """The grid the op is launched on: enough cores for ``MIN_TILES_PER_CORE`` tiles each, at most the
-        target's grid (the last row may be partly idle)."""
-        used = self.cores_used
-        gx = min(self.gx, used)
-        return gx, -(-used // gx)
-
-
-@cache
-def make_mesh_select(plan: SelectPlan, backend: str):
-    """The op for one plan.  ``backend`` is part of the cache key only."""
-    RT, CT, NV = plan.rows_t, plan.cols_t, plan.n_views
-    GX, GY = plan.grid
-    NC = GX * GY
-    NI = plan.n_items
-    IPC = -(-NI // NC)
-    ONE = 1.0
-
-    @ttl.operation(grid=(GX, GY))
-    def mesh_select_op(g, pair, out):
-        p0_dfb = ttl.make_dataflow_buffer_like(pair, shape=(1, 1), block_count=2)
-        p1_dfb = ttl.make_dataflow_buffer_like(pair, shape=(1, 1), block_count=2)
-        d_dfb = ttl.make_dataflow_buffer_like(g, shape=(1, 1), block_count=1)
-        w0_dfb = ttl.make_dataflow_buffer_like(g, shape=(1, 1), block_count=1)
-        w1_dfb = ttl.make_dataflow_buffer_like(g, shape=(1, 1), block_count=1)
-        x0_dfb = ttl.make_dataflow_buffer_like(g, shape=(1, 1), block_count=2)
-        x1_dfb = ttl.make_dataflow_buffer_like(g, shape=(1, 1), block_count=2)
-        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=2)
-
-        @ttl.datamovement()
-        def reader():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for v in range(NV):
-                if core < NI:
-                    with p0_dfb.reserve() as pa, p1_dfb.reserve() as pb:
-                        ta = ttl.copy(pair[2 * v:2 * v + 1, 0:1], pa)
-                        tb = ttl.copy(pair[2 * v + 1:2 * v + 2, 0:1], pb)
-                        ta.wait()
-                        tb.wait()
-                    for i in range(IPC):
-                        k = i * NC + core
-                        if k < NI:
-                            r = k // CT
-                            c = k % CT
-                            r0 = 2 * RT * v + r
-                            with x0_dfb.reserve() as xa, x1_dfb.reserve() as xb:
-                                t0 = ttl.copy(g[r0:r0 + 1, c:c + 1], xa)
-                                t1 = ttl.copy(g[r0 + RT:r0 + RT + 1, c:c + 1], xb)
-                                t0.wait()
-                                t1.wait()
-
-        @ttl.compute()
-        def compute():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for v in range(NV):
-                if core < NI:
-                    with p0_dfb.wait() as pa, p1_dfb.wait() as pb, d_dfb.reserve() as d:
-                        d.store(ttl.math.sign(pb - pa))
-                    with d_dfb.wait() as d, w1_dfb.reserve() as w1:
-                        w1.store(ttl.math.relu(d))
-                    with w1_dfb.wait() as w1:
-                        with w0_dfb.reserve() as w0:
-                            w0.store(ttl.math.fill(w0, ONE) - w1)
-                        with w0_dfb.wait() as w0:
-                            for i in range(IPC):
-                                if i * NC + core < NI:
-                                    with x0_dfb.wait() as xa, x1_dfb.wait() as xb, out_dfb.reserve() as o:
-                                        o.store(w0 * xa + w1 * xb)
-
-        @ttl.datamovement()
-        def writer():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for v in range(NV):
-                for i in range(IPC):
-                    k = i * NC + core
-                    if k < NI:
-                        r = k // CT
-                        c = k % CT
-                        r0 = RT * v + r
-                        with out_dfb.wait() as o:
-                            tw = ttl.copy(o, out[r0:r0 + 1, c:c + 1])
-                            tw.wait()
-
-    return mesh_select_op
+from ._select import DTYPES, launch_select
 
 
 def run_select(g_tt, pair_tt, out_tt, rows: int, cols: int) -> None:
@@ -181,9 +55,7 @@ def run_select(g_tt, pair_tt, out_tt, rows: int, cols: int) -> None:
     if out_rows % (rt * TILE):
         raise ValueError(f"out: {out_rows} rows is not a whole number of {rt * TILE}-row device views")
     nv = out_rows // (rt * TILE)
-    gx, gy = runtime.grid()
-    plan = SelectPlan(rt, ct, nv, gx, gy)
-    make_mesh_select(plan, runtime.backend_name())(g_tt, pair_tt, out_tt)
+    launch_select(pair_tt, g_tt, g_tt, out_tt, nv, rt, ct, pair=1)
 
 
 def mesh_select(gathered, pair):
@@ -198,9 +70,11 @@ def mesh_select(gathered, pair):
     check_2d(sg, "gathered")
     check_2d(sp, "pair")
     if sg[0] % (2 * TILE):
-        raise ValueError(f"gathered: rows must be 2 x a multiple of 32 (two whole-tile device halves); got {sg[0]}")
+        raise ValueError(f"gathered: rows must be 2 x a multiple of 32 (two whole-tile device halves); "
+                         f"got {sg[0]}")
     if dp != dg:
-        raise ValueError(f"pair: dtype {dp} does not match gathered's {dg} (the 1.1.1 compiler stores no mixed-dtype results)")
+        raise ValueError(f"pair: dtype {dp} does not match gathered's {dg} "
+                         "(the 1.1.1 compiler stores no mixed-dtype results)")
     if tuple(sp) != (2 * TILE, TILE):
         raise ValueError(f"pair: expected shape (64, 32) (priority tile P0 above P1); got {tuple(sp)}")
     rows, cols = sg[0] // 2, sg[1]

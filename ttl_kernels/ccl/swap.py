@@ -38,8 +38,7 @@ from ._mesh import MeshTensor, all_gather_rows, check_mesh, default_mesh, from_m
 from .mesh_select import DTYPES, run_select
 
 PRIORITY_SHAPE = (TILE, TILE)
-_PEER_PAIRS: dict[tuple[int, str], tuple[Any, MeshTensor]] = {}
-_ID_PAIRS: dict[tuple[int, str], tuple[Any, MeshTensor]] = {}
+_CONST_PAIRS: dict[tuple[int, str, str], tuple[Any, MeshTensor]] = {}
 
 
 def _check_mesh_tensor(x: Any, arg: str) -> MeshTensor:
@@ -51,24 +50,18 @@ def _check_mesh_tensor(x: Any, arg: str) -> MeshTensor:
     return x
 
 
-def _peer_pair(mesh: Any, dtype: str) -> MeshTensor:
-    """Per-device constant priority pair that makes the select take the other device's part."""
-    hit = _PEER_PAIRS.get((id(mesh), dtype))
+def _const_pair(mesh: Any, dtype: str, kind: str) -> MeshTensor:
+    """A per-device constant ``[64, 32]`` (two uniform tiles) for the select, made once per mesh and dtype.
+
+    ``"peer"``: device 0 holds ``[0; 1]``, device 1 ``[1; 0]``, so the select takes the other device's part.
+    ``"id"``: device 0 holds ``[1; 0]`` (keeps 1 unless device 1 wins), device 1 ``[0; 1]`` (1 only when it
+    wins), so the select of a gathered priority pair returns 1 on the winning device."""
+    hit = _CONST_PAIRS.get((id(mesh), dtype, kind))
     if hit is None or hit[0] is not mesh:
         zero, one = torch.zeros(PRIORITY_SHAPE), torch.ones(PRIORITY_SHAPE)
-        hit = (mesh, to_mesh([torch.cat([zero, one]), torch.cat([one, zero])], mesh, dtype))
-        _PEER_PAIRS[(id(mesh), dtype)] = hit
-    return hit[1]
-
-
-def _id_pair(mesh: Any, dtype: str) -> MeshTensor:
-    """Per-device constant ``[64, 32]`` that makes the select return 1 on the winning device: device 0 holds
-    ``[1; 0]`` (keeps 1 unless device 1 wins), device 1 ``[0; 1]`` (1 only when it wins)."""
-    hit = _ID_PAIRS.get((id(mesh), dtype))
-    if hit is None or hit[0] is not mesh:
-        zero, one = torch.zeros(PRIORITY_SHAPE), torch.ones(PRIORITY_SHAPE)
-        hit = (mesh, to_mesh([torch.cat([one, zero]), torch.cat([zero, one])], mesh, dtype))
-        _ID_PAIRS[(id(mesh), dtype)] = hit
+        dev0, dev1 = ([zero, one], [one, zero]) if kind == "peer" else ([one, zero], [zero, one])
+        hit = (mesh, to_mesh([torch.cat(dev0), torch.cat(dev1)], mesh, dtype))
+        _CONST_PAIRS[(id(mesh), dtype, kind)] = hit
     return hit[1]
 
 
@@ -82,7 +75,7 @@ def _select(x: MeshTensor, pair_tt: Any) -> MeshTensor:
 def mesh_swap(x: MeshTensor) -> MeshTensor:
     """Exchange the two devices' parts of ``x`` (a MeshTensor on a 1x2 mesh)."""
     _check_mesh_tensor(x, "x")
-    return _select(x, _peer_pair(x.mesh, x.dtype).tt)
+    return _select(x, _const_pair(x.mesh, x.dtype, "peer").tt)
 
 
 @dataclass
@@ -127,7 +120,7 @@ def mesh_winner(pair: GatheredPriority) -> MeshTensor:
     if not isinstance(pair, GatheredPriority):
         raise ValueError(f"pair: expected a GatheredPriority (exchange_priority); got {type(pair).__name__}")
     out = mesh_empty(pair.mesh, PRIORITY_SHAPE, pair.dtype)
-    run_select(_id_pair(pair.mesh, pair.dtype).tt, pair.tt, out.tt, *PRIORITY_SHAPE)
+    run_select(_const_pair(pair.mesh, pair.dtype, "id").tt, pair.tt, out.tt, *PRIORITY_SHAPE)
     return out
 
 
@@ -142,7 +135,8 @@ def mesh_swap_with_priority(x: MeshTensor, prio: MeshTensor) -> MeshTensor:
     if prio.mesh is not x.mesh:
         raise ValueError("prio: expected a MeshTensor on the same mesh as x")
     if prio.dtype != x.dtype:
-        raise ValueError(f"prio: dtype {prio.dtype} does not match x's {x.dtype} (build it with priority_tiles(..., dtype=x.dtype))")
+        raise ValueError(f"prio: dtype {prio.dtype} does not match x's {x.dtype} "
+                         "(build it with priority_tiles(..., dtype=x.dtype))")
     return mesh_keep_winner(x, exchange_priority(prio))
 
 
@@ -190,7 +184,8 @@ def swap(a: torch.Tensor, b: torch.Tensor, *, mesh: Any = None) -> tuple[torch.T
     return _back(from_mesh(out), a)
 
 
-def swap_with_priority(a: torch.Tensor, prio_a: Any, b: torch.Tensor, prio_b: Any, *, mesh: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+def swap_with_priority(a: torch.Tensor, prio_a: Any, b: torch.Tensor, prio_b: Any, *,
+                       mesh: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Device 0 holds ``a`` with priority ``prio_a``, device 1 holds ``b`` with ``prio_b`` (finite numbers
     or one-element tensors); returns what each holds afterwards: the higher-priority device's tensor on
     both, ``a`` on both when the priorities are equal."""
