@@ -18,7 +18,8 @@ def _cases(dim: str):
 
 
 KERNEL_SPECS = [
-    KernelSpec("silu_mul", silu_mul, _ref.silu_mul, _args, ("silu_tile", "mul_(binary_tile|tiles)"), _cases("intermediate")),
+    KernelSpec("silu_mul", silu_mul, _ref.silu_mul, _args, ("silu_tile", "mul_(binary_tile|tiles)"),
+               _cases("intermediate")),
     KernelSpec("residual_add", residual_add, _ref.residual_add, _args, ("add_(binary_tile|tiles)",), _cases("hidden")),
 ]
 

@@ -1,16 +1,17 @@
-"""Reader and writer threads shared by the streaming element-wise kernels.
+"""The streaming element-wise kernel behind :func:`.silu_mul` and :func:`.residual_add`.
 
-Both threads walk the same block schedule as the compute thread (see :mod:`ttl_kernels.tiling`): core
-``k`` of the flattened grid handles blocks ``k, k + NC, ...``; block ``b`` covers tile rows
-``[(b // NBC) * BR, + BR)`` and tile columns ``[(b % NBC) * BC, + BC)``.
-
-Naming rule: the simulator gives every core its own copy of each dataflow buffer, keyed by the *variable
-name* the threads capture it under.  A buffer captured as ``a_dfb`` here and as ``gate_dfb`` in the compute
-thread would become two unrelated buffers (and deadlock).  So the op body must call its buffers exactly
-``a_dfb``, ``b_dfb`` (inputs) and ``out_dfb`` (output), the names these helpers capture.
+Dataflow, in tiles: the tensor (rows_t x cols_t tiles) is cut into blocks of BR x BC tiles
+(:func:`ttl_kernels.tiling.split_blocks`) dealt round-robin over the whole core grid: core ``k = y * GX + x``
+of the flattened grid handles blocks ``k, k + NC, ...``; block ``blk`` covers tile rows
+``[(blk // NBC) * BR, + BR)`` and tile columns ``[(blk % NBC) * BC, + BC)``.  Per block: ``reader`` copies
+one block of each input DRAM -> L1, ``compute`` combines them in DST (``silu(a) * b`` or ``a + b``, chosen by
+the compile-time constant ``SILU``), ``writer`` copies the result block L1 -> DRAM.  Every input tile is
+read once and every output tile written once, so DRAM traffic is the minimum.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
@@ -18,19 +19,27 @@ from ..host import empty, tiles
 from ..runtime import ttl
 from ..tiling import BlockSplit, split_blocks
 
+OPS = ("silu_mul", "residual_add")
 
-def block_reader2(split: BlockSplit, a, a_dfb, b, b_dfb):  # noqa: D401 - names fixed, see module doc
-    """DM thread: stream matching blocks of two inputs into their dataflow buffers."""
-    GX, NC, BPC, NB, NBC, BR, BC = split.gx, split.n_cores, split.blocks_per_core, split.n_blocks, split.nbc, split.br, split.bc
 
-    @ttl.datamovement()
-    def reader():
-        x, y = ttl.node(dims=2)
-        core = y * GX + x
-        for i in range(BPC):
-            blk = i * NC + core
-            if blk < NB:
-                r0 = (blk // NBC) * BR
+@cache
+def make_binary_op(split: BlockSplit, op: str, backend: str):
+    """Compile-time constants: the block split (tensor size in tiles, block shape, grid) and the operation
+    (one of :data:`OPS`).  ``backend`` is part of the cache key only."""
+    GX, NC, NB, NBC, BR, BC = split.gx, split.n_cores, split.n_blocks, split.nbc, split.br, split.bc
+    SILU = 1 if op == "silu_mul" else 0  # 1: silu(a) * b (SwiGLU), 0: a + b (residual add)
+
+    @ttl.operation(grid=(split.gx, split.gy))
+    def binary_op(a, b, out):
+        a_dfb = ttl.make_dataflow_buffer_like(a, shape=(BR, BC), block_count=2)
+        b_dfb = ttl.make_dataflow_buffer_like(b, shape=(BR, BC), block_count=2)
+        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(BR, BC), block_count=2)
+
+        @ttl.datamovement()
+        def reader():
+            x, y = ttl.node(dims=2)
+            for blk in range(y * GX + x, NB, NC):  # blocks core, core + NC, ...
+                r0 = (blk // NBC) * BR  # first tile row and column of the block
                 c0 = (blk % NBC) * BC
                 with a_dfb.reserve() as ab, b_dfb.reserve() as bb:
                     ta = ttl.copy(a[r0:r0 + BR, c0:c0 + BC], ab)
@@ -38,35 +47,35 @@ def block_reader2(split: BlockSplit, a, a_dfb, b, b_dfb):  # noqa: D401 - names 
                     ta.wait()
                     tb.wait()
 
-    return reader
+        @ttl.compute()
+        def compute():
+            x, y = ttl.node(dims=2)
+            for _blk in range(y * GX + x, NB, NC):
+                with a_dfb.wait() as ab, b_dfb.wait() as bb, out_dfb.reserve() as ob:
+                    if SILU == 1:
+                        ob.store(ttl.math.silu(ab) * bb)
+                    else:
+                        ob.store(ab + bb)
 
-
-def block_writer1(split: BlockSplit, out, out_dfb):
-    """DM thread: drain result blocks to DRAM in the schedule's order."""
-    GX, NC, BPC, NB, NBC, BR, BC = split.gx, split.n_cores, split.blocks_per_core, split.n_blocks, split.nbc, split.br, split.bc
-
-    @ttl.datamovement()
-    def writer():
-        x, y = ttl.node(dims=2)
-        core = y * GX + x
-        for i in range(BPC):
-            blk = i * NC + core
-            if blk < NB:
+        @ttl.datamovement()
+        def writer():
+            x, y = ttl.node(dims=2)
+            for blk in range(y * GX + x, NB, NC):
                 r0 = (blk // NBC) * BR
                 c0 = (blk % NBC) * BC
                 with out_dfb.wait() as ob:
                     tw = ttl.copy(ob, out[r0:r0 + BR, c0:c0 + BC])
                     tw.wait()
 
-    return writer
+    return binary_op
 
 
 ELTWISE_DTYPES = ("bf16", "fp32")
 
 
-def run_binary(make_op, a, b, names: tuple[str, str]):
-    """Check two same-shape 2-D inputs, run the streaming binary kernel ``make_op`` and return the result
-    (torch in, torch out; TileTensor in, TileTensor out)."""
+def run_binary(op: str, a, b, names: tuple[str, str]):
+    """Check two same-shape 2-D inputs, run the streaming kernel for ``op`` and return the result (torch in,
+    torch out; TileTensor in, TileTensor out)."""
     na, nb = names
     sa, da = tensor_info(a, na, ELTWISE_DTYPES)
     sb, db = tensor_info(b, nb, ELTWISE_DTYPES)
@@ -78,5 +87,5 @@ def run_binary(make_op, a, b, names: tuple[str, str]):
     split = split_blocks(tiles(rows), tiles(cols), runtime.grid(), dtype=da, n_buffers=3)
     ta, tb = as_tile(a, da), as_tile(b, db)
     out = empty((rows, cols), da)
-    make_op(split, runtime.backend_name())(ta.tt, tb.tt, out.tt)
+    make_binary_op(split, op, runtime.backend_name())(ta.tt, tb.tt, out.tt)
     return result(out, wants_torch(a))
