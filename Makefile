@@ -3,13 +3,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# torch's OpenMP spin-wait makes 2-core machines crawl when anything else runs; sleep instead of spinning
-export OMP_WAIT_POLICY ?= PASSIVE
+# Environment defaults (OMP_WAIT_POLICY, HF offline, ...) live in ttl_kernels/env.py: every entry point applies them.
 export PYTHONUNBUFFERED := 1
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv run kernels test test-fast test-thorough compile-check bench train clean
+.PHONY: venv run kernels lint test test-fast test-thorough compile-check bench train clean
 
 venv: $(STAMP)
 
@@ -25,7 +22,10 @@ run: $(STAMP)
 kernels: $(STAMP)
 	$(PY) -m ttl_kernels
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

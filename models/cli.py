@@ -50,7 +50,9 @@ def int_in(lo: int, hi: int | None = None, name: str = "value") -> Callable[[str
     return parse
 
 
-def float_in(lo: float, hi: float | None = None, *, lo_open: bool = False, name: str = "value") -> Callable[[str], float]:
+def float_in(
+    lo: float, hi: float | None = None, *, lo_open: bool = False, name: str = "value"
+) -> Callable[[str], float]:
     """argparse type: a finite float >= ``lo`` (> ``lo`` when ``lo_open``), <= ``hi`` when given."""
 
     def parse(text: str) -> float:

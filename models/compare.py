@@ -37,8 +37,13 @@ def run_comparison(target: Target, drafts: dict[str, Draft], prompts: list[str],
             row["drafts"][name] = d
         rows.append(row)
         if not a.quiet:
-            print(("\r" if show else "") + f"[{i + 1}/{len(prompts)}] plain {plain.tokens.__len__()} tok "
-                  + " ".join(f"| {n}: tau {r['tau']:.2f}" for n, r in row["drafts"].items()), file=sys.stderr, flush=True)
+            print(
+                ("\r" if show else "")
+                + f"[{i + 1}/{len(prompts)}] plain {plain.tokens.__len__()} tok "
+                + " ".join(f"| {n}: tau {r['tau']:.2f}" for n, r in row["drafts"].items()),
+                file=sys.stderr,
+                flush=True,
+            )
     summary = {}
     for name in drafts:
         gens = [r["drafts"][name] for r in rows]
@@ -66,7 +71,11 @@ def run_comparison(target: Target, drafts: dict[str, Draft], prompts: list[str],
             "prompts": len(gens),
             "speedup_per_prompt_median": statistics.median(
                 (len(g["tokens"]) / g["seconds"]) / (len(r["plain"]["tokens"]) / r["plain"]["seconds"])
-                for g, r in zip(gens, rows) if g["seconds"] and r["plain"]["seconds"] and r["plain"]["tokens"]) if rows else 0.0,
+                for g, r in zip(gens, rows)
+                if g["seconds"] and r["plain"]["seconds"] and r["plain"]["tokens"]
+            )
+            if rows
+            else 0.0,
         }
     lossless = all(s["prompts_equal_to_plain"] == s["prompts"] for s in summary.values())
     return {
@@ -99,8 +108,11 @@ def print_report(report: dict, tokenizer, a) -> None:
         print(f"{'plain decoding':<34} {'1.00':>5} {'-':>7} {'-':>6} {first['plain_tokens_per_s']:>8.1f} {'1.00x':>8}")
     for name, s in report["summary"].items():
         eq = f"{s['prompts_equal_to_plain']}/{s['prompts']}"
-        print(f"{name:<34} {s['tau']:>5.2f} {s['acceptance_rate']:>7.1%} {s['verify_steps']:>6} {s['tokens_per_s']:>8.1f} "
-              f"{s['speedup']:>7.2f}x  {eq:>8}")
+        print(
+            f"{name:<34} {s['tau']:>5.2f} {s['acceptance_rate']:>7.1%} {s['verify_steps']:>6} "
+            f"{s['tokens_per_s']:>8.1f} "
+            f"{s['speedup']:>7.2f}x  {eq:>8}"
+        )
         print(f"  per-position acceptance: {' '.join(f'{x:.2f}' for x in s['per_position_acceptance'])}")
         print(f"  accepted-per-step histogram: {s['histogram']}")
     if report["sampling"]["temperature"] == 0:
@@ -109,4 +121,9 @@ def print_report(report: dict, tokenizer, a) -> None:
         print("note:", n)
     if not a.quiet and report["rows"]:
         r = report["rows"][0]
-        print("\n--- prompt 1 ---\n" + r["prompt"] + "\n--- generated (plain decoding) ---\n" + tokenizer.decode(r["plain"]["tokens"]))
+        print(
+            "\n--- prompt 1 ---\n"
+            + r["prompt"]
+            + "\n--- generated (plain decoding) ---\n"
+            + tokenizer.decode(r["plain"]["tokens"])
+        )

@@ -105,7 +105,7 @@ def heldout_prompts(tokenizer, n: int, prompt_tokens: int = 128) -> list[str]:
     out = []
     docs = sorted(docs)
     stride = max(1, len(docs) // max(2 * n, 1))
-    for relpath, text in docs[::stride]:  # spread over the held-out files; text starts with "# file: <relpath>"
+    for _relpath, text in docs[::stride]:  # spread over the held-out files; text starts with "# file: <relpath>"
         ids = tokenizer.encode(text)[:prompt_tokens]
         prefix = tokenizer.decode(ids)
         cut = prefix.rfind("\n")

@@ -68,7 +68,10 @@ class DFlashConfig:
         if not self.target_layer_ids:
             raise ValueError("dflash_config.target_layer_ids: expected at least one target layer id")
         if self.num_heads % self.num_kv_heads:
-            raise ValueError(f"num_attention_heads: expected a multiple of num_key_value_heads={self.num_kv_heads}; got {self.num_heads}")
+            raise ValueError(
+                f"num_attention_heads: expected a multiple of num_key_value_heads={self.num_kv_heads}; got "
+                f"{self.num_heads}"
+            )
 
     @classmethod
     def from_hf(cls, source: dict | str | os.PathLike) -> DFlashConfig:
@@ -83,11 +86,15 @@ class DFlashConfig:
             d = dict(source)
         dc = d.get("dflash_config")
         if not isinstance(dc, dict):
-            raise ValueError("DFlash config.json: expected a 'dflash_config' dict with mask_token_id and target_layer_ids")
+            raise ValueError(
+                "DFlash config.json: expected a 'dflash_config' dict with mask_token_id and target_layer_ids"
+            )
         if dc.get("mask_token_id") is None:
             raise ValueError("DFlash config.json dflash_config.mask_token_id: missing (the draft needs a mask token)")
         if not dc.get("target_layer_ids"):
-            raise ValueError("DFlash config.json dflash_config.target_layer_ids: missing (taps are read from the config)")
+            raise ValueError(
+                "DFlash config.json dflash_config.target_layer_ids: missing (taps are read from the config)"
+            )
         rp = d.get("rope_parameters") or {}
         theta = float(rp.get("rope_theta", d.get("rope_theta", 1_000_000.0)))
         heads = int(d["num_attention_heads"])
@@ -243,7 +250,9 @@ class DFlashDraft(nn.Module):
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
         (p / "config.json").write_text(json.dumps(self.config.to_hf(), indent=2))
-        save_file({k: v.detach().to(dtype).contiguous() for k, v in self.state_dict().items()}, str(p / "model.safetensors"))
+        save_file(
+            {k: v.detach().to(dtype).contiguous() for k, v in self.state_dict().items()}, str(p / "model.safetensors")
+        )
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, dtype: torch.dtype = FP32) -> DFlashDraft:

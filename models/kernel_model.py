@@ -59,7 +59,9 @@ class KernelCache:
         nl = torch.as_tensor(new_lengths, dtype=torch.long)
         nl = nl.expand(self.lengths.shape[0]) if nl.dim() == 0 else nl
         if bool((nl < 0).any()) or bool((nl > self.lengths).any()):
-            raise ValueError(f"new_lengths: expected 0 <= new_lengths <= lengths={self.lengths.tolist()}; got {nl.tolist()}")
+            raise ValueError(
+                f"new_lengths: expected 0 <= new_lengths <= lengths={self.lengths.tolist()}; got {nl.tolist()}"
+            )
         self.lengths.copy_(nl)
         return self
 
@@ -67,7 +69,9 @@ class KernelCache:
 class KernelOps:
     """:func:`decode_step` ops on device tensors (see the module docstring)."""
 
-    def __init__(self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+    def __init__(
+        self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128
+    ):
         c = model.config
         if dtype not in ("bf16", "fp32"):
             raise ValueError(f"dtype: expected 'bf16' or 'fp32'; got {dtype!r}")
@@ -145,7 +149,15 @@ class KernelOps:
         return cache.lengths.shape[0] == 1 and rows > 1
 
     def kv_update(self, cache, layer, k, v, positions):
-        kv_update(cache.k[layer], cache.v[layer], k, v, positions, self.config.num_kv_heads, shared=self.shared(cache, k.shape[0]))
+        kv_update(
+            cache.k[layer],
+            cache.v[layer],
+            k,
+            v,
+            positions,
+            self.config.num_kv_heads,
+            shared=self.shared(cache, k.shape[0]),
+        )
 
     def attention(self, layer, q, cache, positions):
         c = self.config
@@ -159,7 +171,9 @@ class KernelOps:
 
     # -- a whole step ---------------------------------------------------------------------------------
 
-    def decode(self, cache: KernelCache, ids: list[int], taps=(), attention=None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def decode(
+        self, cache: KernelCache, ids: list[int], taps=(), attention=None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One token per user at each user's current length; returns (logits [B, V] fp32, taps [B, H]).
 
         With a one-user cache and several ids, the ids are a block of that user's sequence (speculative
@@ -174,6 +188,14 @@ class KernelOps:
         logits, tapped = decode_step(self, ws, fn, lm, cache, list(ids), positions, taps, attention)
         cache.lengths += len(ids) if self.shared(cache, len(ids)) else 1
         return host.to_torch(logits), [host.to_torch(t) for t in tapped]
+
+
+def host_prefill(model: Decoder, ids, taps) -> tuple[torch.Tensor, torch.Tensor | None, KVCache]:
+    """A prompt through the reference model on the host: (logits ``[T, V]`` fp32, concatenated taps or None,
+    its KV cache to hand to the device)."""
+    ref = KVCache.empty(model.config, 1, len(ids), model.dtype)
+    out = model(torch.tensor([list(ids)]), ref, taps)
+    return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None), ref
 
 
 class KernelTarget(ReferenceHead):
@@ -195,8 +217,10 @@ class KernelTarget(ReferenceHead):
 
     def new_cache(self, max_len: int) -> KernelCache:
         if max_len > self.ops.max_seq_len:
-            raise ValueError(f"max_len: {max_len} positions exceed the kernel model's max_seq_len {self.ops.max_seq_len} "
-                             "(raise --max-seq-len)")
+            raise ValueError(
+                f"max_len: {max_len} positions exceed the kernel model's max_seq_len {self.ops.max_seq_len} "
+                "(raise --max-seq-len)"
+            )
         return self.ops.new_cache(1)
 
     @torch.inference_mode()
@@ -205,10 +229,9 @@ class KernelTarget(ReferenceHead):
         handed to the device.  Otherwise one kernel decode step for all the tokens (a block)."""
         taps = tuple(taps)
         if int(cache.lengths[0]) == 0 and len(ids) > 1:
-            ref = KVCache.empty(self.config, 1, len(ids), self.model.dtype)
-            out = self.model(torch.tensor([ids]), ref, taps)
+            logits, tapped, ref = host_prefill(self.model, ids, taps)
             self.ops.load_cache(cache, ref)
-            return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None)
+            return logits, tapped
         logits, tapped = self.ops.decode(cache, list(ids), taps)  # a block: one kernel step for all its tokens
         return logits, (torch.cat(tapped, -1) if taps else None)
 
@@ -233,7 +256,9 @@ class ShapeOps(KernelOps):
         self.eps = config.rms_norm_eps
         self.chunk = min(chunk_size, -(-max_seq_len // TILE) * TILE)
         self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk
-        self.tables = RopeTables.from_config(config.head_dim, config.rope_theta, config.rope_scaling, self.max_seq_len, dtype)
+        self.tables = RopeTables.from_config(
+            config.head_dim, config.rope_theta, config.rope_scaling, self.max_seq_len, dtype
+        )
         self._weights = None
 
     def weights(self):
@@ -255,7 +280,9 @@ class ShapeOps(KernelOps):
         return host.empty((x.shape[0], w.shape[1]), self.dtype)
 
 
-def compile_step(model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16") -> None:
+def compile_step(
+    model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16"
+) -> None:
     """Lower every TT-Lang kernel instance one decode step of ``model`` (a :mod:`reference.registry` name) uses,
     for ``batch`` users at ``position`` (``layers`` layers: every layer uses the same instances).  For the
     compile driver: ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-0.6b``."""

@@ -41,13 +41,13 @@ from ttl_kernels import env
 
 env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
 
-import argparse  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+from pathlib import Path
 
-from models.alspec import latency as lat  # noqa: E402
-from models.alspec.reference import check_chunk, check_lambda  # noqa: E402
-from models.cli import ArgumentParser, csv_of, existing_dir, float_in, int_in, run_main  # noqa: E402
-from reference import registry  # noqa: E402
+from models.alspec import latency as lat
+from models.alspec.reference import check_chunk, check_lambda
+from models.cli import ArgumentParser, csv_of, existing_dir, float_in, int_in, run_main
+from reference import registry
 
 DEFAULT_TARGET = "tiny-llama3"
 LAMBDAS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)
@@ -76,20 +76,28 @@ def add_alspec_args(ap: argparse.ArgumentParser, default_target: Path, fallback_
     ap.add_argument("--backend", choices=("torch", "sim"), default="torch",
                     help="torch: verify-only ALSpec on the reference model; sim: the two-device protocol on the "
                          "TT-Lang kernels")
-    ap.add_argument("--target", type=existing_dir, default=None, help=f"HF checkpoint directory (default: {default_target})")
+    ap.add_argument(
+        "--target", type=existing_dir, default=None, help=f"HF checkpoint directory (default: {default_target})"
+    )
     ap.add_argument("--lambdas", type=csv_of(float_in(0.0), "lambdas"), default=None,
                     help=f"comma-separated lambdas (>= 0) {d('lambdas')}")
     ap.add_argument("--chunks", type=csv_of(int_in(32, 4096), "chunks"), default=None,
                     help=f"comma-separated chunk sizes S (multiples of 32; sim: up to 128) {d('chunks')}")
     ap.add_argument("--windows", type=int_in(1, 1000), default=None, help=f"held-out windows (users) {d('windows')}")
-    ap.add_argument("--window-tokens", type=int_in(2, 100_000), default=None, help=f"tokens per window {d('window_tokens')}")
+    ap.add_argument(
+        "--window-tokens", type=int_in(2, 100_000), default=None, help=f"tokens per window {d('window_tokens')}"
+    )
     ap.add_argument("--prefill", type=int_in(1), default=None,
                     help=f"tokens prefilled exactly before teacher-forced decode (torch) {d('prefill')}")
-    ap.add_argument("--prompt-len", type=int_in(1), default=None, help=f"prompt tokens for greedy generation {d('prompt_len')}")
+    ap.add_argument(
+        "--prompt-len", type=int_in(1), default=None, help=f"prompt tokens for greedy generation {d('prompt_len')}"
+    )
     ap.add_argument("--new-tokens", type=int_in(1, 100_000), default=None,
                     help=f"greedy tokens generated per window {d('new_tokens')}")
     ap.add_argument("--batch", type=int_in(1, 1000), default=8, help="users per forward in teacher-forced decode")
-    ap.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32", help="sim: activation / weight dtype on the kernels")
+    ap.add_argument(
+        "--dtype", choices=("fp32", "bf16"), default="fp32", help="sim: activation / weight dtype on the kernels"
+    )
     ap.add_argument("--hw", choices=sorted(k for k, v in lat.HARDWARE.items() if v.link_gbps), default="n300",
                     help="latency model hardware (a two-chip board with a known link)")
     ap.add_argument("--latency-lambda", type=float_in(0.0), default=0.10,
@@ -132,7 +140,9 @@ def check_args(ap: argparse.ArgumentParser, a) -> tuple[list[float], list[int]]:
 def main(argv: list[str], default_target: Path | None = None, fallback_arch: str = "llama") -> int:
     """The entry point; other entry points reuse it with their own default target (the Qwen3 one's
     ``--alspec``: ``main(argv, registry.checkpoint("tiny-qwen3-coder"), "qwen3")``)."""
-    ap = ArgumentParser(prog="llama_alspec.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(
+        prog="llama_alspec.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_alspec_args(ap, default_target or registry.checkpoint(DEFAULT_TARGET), fallback_arch)
     a = ap.parse_args(argv)
     lambdas, chunks = check_args(ap, a)

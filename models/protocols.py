@@ -49,7 +49,9 @@ class Target(Protocol):
         """An empty cache for one sequence of up to ``max_len`` tokens."""
         ...
 
-    def forward(self, ids: Sequence[int], cache: Cache, taps: Sequence[int] = ()) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, ids: Sequence[int], cache: Cache, taps: Sequence[int] = ()
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Feed ``ids`` after the cached tokens (prefill, a decode step, or a verification block in ONE
         forward); returns logits ``[T, V]`` fp32 and the concatenated residual streams after the ``taps``
         layers ``[T, n_taps * H]`` (None without taps)."""

@@ -21,17 +21,17 @@ from ttl_kernels import env
 
 env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
 
-import json  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+from pathlib import Path
 
-import torch  # noqa: E402
+import torch
 
-from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main  # noqa: E402
-from models.compare import print_report, run_comparison  # noqa: E402
-from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft  # noqa: E402
-from models.speculative import DFlashRunner  # noqa: E402
-from models.targets import load_target  # noqa: E402
-from reference import registry  # noqa: E402
+from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main
+from models.compare import print_report, run_comparison
+from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
+from models.speculative import DFlashRunner
+from models.targets import load_target
+from reference import registry
 
 DEFAULT_TARGET = "tiny-qwen3-coder"
 DEFAULT_DRAFT = "tiny-qwen3-coder-dflash-b16"
@@ -61,6 +61,17 @@ def parse_args(argv: list[str]):
     return ap.parse_args(argv)
 
 
+def check_context(a, target, tokenizer, prompts: list[str], k: int) -> None:
+    """The longest prompt + the new tokens + one draft block must fit the kernel model's KV cache."""
+    ops = getattr(target, "ops", None)
+    if ops is None:
+        return
+    need = max(len(tokenizer.encode(p)) for p in prompts) + a.max_new_tokens + k + 2
+    if need > ops.max_seq_len:
+        raise UsageError(f"--max-seq-len: the longest prompt + --max-new-tokens + a draft block need {need} positions; "
+                         f"the kernel model has {ops.max_seq_len} (raise --max-seq-len or shorten the run)")
+
+
 def main(argv: list[str]) -> int:
     if "--alspec" in argv:  # ALSpec sweep on this entry's target (options of models/llama_alspec.py)
         argv = [x for x in argv if x != "--alspec"]
@@ -84,6 +95,7 @@ def main(argv: list[str]) -> int:
         notes.append("no trained DFlash draft found: the draft has deterministic random weights, so tau is meaningless "
                      "(expect ~1.0); train one with `make train`.")
     runner = DFlashRunner(draft, target, block_size=a.block_size, name=draft_name)
+    check_context(a, target, tokenizer, prompts, runner.k)
     report = run_comparison(target, {draft_name: runner}, prompts, tokenizer, a)
     report["notes"] = notes
     print_report(report, tokenizer, a)

@@ -59,7 +59,9 @@ def sample(p: torch.Tensor, gen: torch.Generator | None) -> int:
     return int(torch.multinomial(p.float(), 1, generator=gen))
 
 
-def verify(proposal: list[int], p: torch.Tensor, q: torch.Tensor | None, gen: torch.Generator | None) -> tuple[int, int]:
+def verify(
+    proposal: list[int], p: torch.Tensor, q: torch.Tensor | None, gen: torch.Generator | None
+) -> tuple[int, int]:
     """Standard speculative rejection sampling (Leviathan et al.; Chen et al.).
 
     proposal: the k draft tokens; p ``[k + 1, V]``: target distributions at the k proposal positions and

@@ -38,7 +38,9 @@ def layer_skip(target: Decoder, n_layers: int) -> Decoder:
     """The target's first ``n_layers`` layers + its final norm + its LM head, sharing the target's weights
     (no copies): tt_transformers' ``draft_layers`` self-draft."""
     if not 1 <= n_layers < target.config.num_layers:
-        raise ValueError(f"n_layers: expected 1..{target.config.num_layers - 1} (fewer than the target's layers); got {n_layers}")
+        raise ValueError(
+            f"n_layers: expected 1..{target.config.num_layers - 1} (fewer than the target's layers); got {n_layers}"
+        )
     body = copy.copy(target.model)
     body._modules = dict(target.model._modules)
     body._modules["layers"] = nn.ModuleList(list(target.model.layers)[:n_layers])
@@ -51,9 +53,17 @@ def layer_skip(target: Decoder, n_layers: int) -> Decoder:
 
 def check_vocab(draft_vocab: int, target_vocab: int, draft_tokenizer=None, target_tokenizer=None) -> None:
     if draft_vocab != target_vocab:
-        raise ValueError(f"draft vocab_size {draft_vocab} does not match the target's {target_vocab}: they must share a tokenizer")
-    if draft_tokenizer is not None and target_tokenizer is not None and draft_tokenizer.get_vocab() != target_tokenizer.get_vocab():
-        raise ValueError("draft tokenizer differs from the target's (different vocabularies): speculation needs one tokenizer")
+        raise ValueError(
+            f"draft vocab_size {draft_vocab} does not match the target's {target_vocab}: they must share a tokenizer"
+        )
+    if (
+        draft_tokenizer is not None
+        and target_tokenizer is not None
+        and draft_tokenizer.get_vocab() != target_tokenizer.get_vocab()
+    ):
+        raise ValueError(
+            "draft tokenizer differs from the target's (different vocabularies): speculation needs one tokenizer"
+        )
 
 
 class AutoregressiveDraft:
@@ -102,9 +112,13 @@ class DFlashRunner:
             raise ValueError(f"draft hidden_size {c.hidden_size} does not match the target's {tc.hidden_size}")
         bad = [i for i in c.target_layer_ids if not 0 <= i < tc.num_layers]
         if bad:
-            raise ValueError(f"dflash_config.target_layer_ids {bad} are outside the target's layers 0..{tc.num_layers - 1}")
+            raise ValueError(
+                f"dflash_config.target_layer_ids {bad} are outside the target's layers 0..{tc.num_layers - 1}"
+            )
         if not 0 <= c.mask_token_id < tc.vocab_size:
-            raise ValueError(f"dflash_config.mask_token_id {c.mask_token_id} is not a token of the target (vocab {tc.vocab_size})")
+            raise ValueError(
+                f"dflash_config.mask_token_id {c.mask_token_id} is not a token of the target (vocab {tc.vocab_size})"
+            )
         if c.vocab_size and c.vocab_size != tc.vocab_size:
             raise ValueError(f"draft vocab_size {c.vocab_size} does not match the target's {tc.vocab_size}")
         self.draft, self.target, self.k, self.name = draft, target, b - 1, name

@@ -48,12 +48,17 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, keys: torch.Tenso
 
 def _check(q, k_cache, v_cache):
     if q.dim() != 3 or k_cache.dim() != 4 or v_cache.shape != k_cache.shape:
-        raise ValueError(f"expected q [B, n_q, D] and k/v [B, n_kv, S_max, D]; got {tuple(q.shape)}, {tuple(k_cache.shape)}, {tuple(v_cache.shape)}")
+        raise ValueError(
+            f"expected q [B, n_q, D] and k/v [B, n_kv, S_max, D]; got {tuple(q.shape)}, {tuple(k_cache.shape)}, "
+            f"{tuple(v_cache.shape)}"
+        )
     if q.shape[0] != k_cache.shape[0] or q.shape[2] != k_cache.shape[3] or q.shape[1] % k_cache.shape[1]:
         raise ValueError(f"q {tuple(q.shape)} does not fit k/v {tuple(k_cache.shape)}")
 
 
-def sdpa_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, positions: Sequence[int], scale: float | None = None) -> torch.Tensor:
+def sdpa_decode(
+    q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, positions: Sequence[int], scale: float | None = None
+) -> torch.Tensor:
     """Exact decode attention: ``[B, n_q, D]`` float32; user ``b`` attends to keys ``0 .. positions[b]``."""
     _check(q, k_cache, v_cache)
     B, _, D = q.shape
@@ -76,7 +81,14 @@ def speculative_keys(pos: int, chunk_size: int, s_max: int) -> torch.Tensor:
     return keys
 
 
-def sdpa_decode_speculative(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, positions: Sequence[int], chunk_size: int = 128, scale: float | None = None) -> torch.Tensor:
+def sdpa_decode_speculative(
+    q: torch.Tensor,
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+    positions: Sequence[int],
+    chunk_size: int = 128,
+    scale: float | None = None,
+) -> torch.Tensor:
     """ALSpec's approximation: attention over the sink and recent chunks only (``[B, n_q, D]`` float32)."""
     _check(q, k_cache, v_cache)
     B, _, D = q.shape
@@ -87,7 +99,9 @@ def sdpa_decode_speculative(q: torch.Tensor, k_cache: torch.Tensor, v_cache: tor
     return torch.stack(out)
 
 
-def speculation_verdict(exact: torch.Tensor, speculative: torch.Tensor, lambda_: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def speculation_verdict(
+    exact: torch.Tensor, speculative: torch.Tensor, lambda_: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(dist2, norm2, hit)`` per user from two ``[B, n_q, D]`` outputs: ``dist2 = ||O - O_spec||^2`` and
     ``norm2 = ||O||^2`` summed over all query heads x head_dim (float64 sums), ``hit = dist2 <= lambda^2 norm2``
     (float 1.0 / 0.0)."""
@@ -98,11 +112,20 @@ def speculation_verdict(exact: torch.Tensor, speculative: torch.Tensor, lambda_:
     return dist2, norm2, hit
 
 
-def speculative_sdpa_decode(q, k_cache, v_cache, positions, lambda_: float = 0.2, chunk_size: int = 128, scale: float | None = None):
+def speculative_sdpa_decode(
+    q, k_cache, v_cache, positions, lambda_: float = 0.2, chunk_size: int = 128, scale: float | None = None
+):
     """Reference for the whole speculative op: ``(exact, speculative, dist2, norm2, hit)``."""
     exact = sdpa_decode(q, k_cache, v_cache, positions, scale)
     spec = sdpa_decode_speculative(q, k_cache, v_cache, positions, chunk_size, scale)
     return (exact, spec, *speculation_verdict(exact, spec, lambda_))
 
 
-__all__ = ["round_up", "sdpa_decode", "sdpa_decode_speculative", "speculation_verdict", "speculative_keys", "speculative_sdpa_decode"]
+__all__ = [
+    "round_up",
+    "sdpa_decode",
+    "sdpa_decode_speculative",
+    "speculation_verdict",
+    "speculative_keys",
+    "speculative_sdpa_decode",
+]

@@ -64,13 +64,22 @@ class DecoderConfig:
     def __post_init__(self) -> None:
         if self.arch not in ("llama", "qwen3"):
             raise ValueError(f"DecoderConfig.arch: expected 'llama' or 'qwen3'; got {self.arch!r}")
-        for name in ("vocab_size", "hidden_size", "intermediate_size", "num_layers", "num_heads", "num_kv_heads", "head_dim"):
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "intermediate_size",
+            "num_layers",
+            "num_heads",
+            "num_kv_heads",
+            "head_dim",
+        ):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"DecoderConfig.{name}: expected a positive int; got {v!r}")
         if self.num_heads % self.num_kv_heads:
             raise ValueError(
-                f"DecoderConfig.num_heads: expected a multiple of num_kv_heads={self.num_kv_heads} (GQA); got {self.num_heads}"
+                f"DecoderConfig.num_heads: expected a multiple of num_kv_heads={self.num_kv_heads} (GQA); got "
+                f"{self.num_heads}"
             )
         if self.head_dim % 2:
             raise ValueError(f"DecoderConfig.head_dim: expected an even number (RoPE pairs); got {self.head_dim}")
@@ -84,7 +93,9 @@ class DecoderConfig:
                 raise ValueError(f"DecoderConfig.rope_scaling: expected None or a llama3 dict; got rope_type {kind!r}")
             missing = [k for k in _LLAMA3_KEYS if k not in self.rope_scaling]
             if missing:
-                raise ValueError(f"DecoderConfig.rope_scaling: llama3 scaling needs {list(_LLAMA3_KEYS)}; missing {missing}")
+                raise ValueError(
+                    f"DecoderConfig.rope_scaling: llama3 scaling needs {list(_LLAMA3_KEYS)}; missing {missing}"
+                )
 
     # -- derived ---------------------------------------------------------------------------------------
 
@@ -136,7 +147,9 @@ class DecoderConfig:
         elif hasattr(source, "to_dict"):
             d = source.to_dict()
         else:
-            raise ValueError(f"DecoderConfig.from_hf: expected a dict, a path or an HF config; got {type(source).__name__}")
+            raise ValueError(
+                f"DecoderConfig.from_hf: expected a dict, a path or an HF config; got {type(source).__name__}"
+            )
 
         arch = _detect_arch(d)
         get = d.get
@@ -149,7 +162,9 @@ class DecoderConfig:
             raise ValueError(f"config.json hidden_act: expected 'silu'; got {act!r}")
         if arch == "qwen3":
             if get("use_sliding_window", False):
-                raise ValueError("config.json use_sliding_window: sliding-window attention is not supported (expected false)")
+                raise ValueError(
+                    "config.json use_sliding_window: sliding-window attention is not supported (expected false)"
+                )
             lt = get("layer_types")
             if lt and any(t != "full_attention" for t in lt):
                 raise ValueError(f"config.json layer_types: expected only 'full_attention'; got {sorted(set(lt))}")

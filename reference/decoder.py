@@ -123,10 +123,13 @@ class KVCache:
         if nl.dim() == 0:
             nl = nl.expand(self.batch)
         if nl.shape != self.lengths.shape:
-            raise ValueError(f"KVCache.crop new_lengths: expected an int or {self.batch} values; got shape {tuple(nl.shape)}")
+            raise ValueError(
+                f"KVCache.crop new_lengths: expected an int or {self.batch} values; got shape {tuple(nl.shape)}"
+            )
         if bool((nl < 0).any()) or bool((nl > self.lengths).any()):
             raise ValueError(
-                f"KVCache.crop new_lengths: expected 0 <= new_lengths <= lengths={self.lengths.tolist()}; got {nl.tolist()}"
+                f"KVCache.crop new_lengths: expected 0 <= new_lengths <= lengths={self.lengths.tolist()}; got "
+                f"{nl.tolist()}"
             )
         self.lengths.copy_(nl)
         return self
@@ -208,7 +211,9 @@ class Attention(nn.Module):
         else:
             self.q_norm = self.k_norm = None
 
-    def project(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def project(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """x ``[B, T, H]`` (already input_layernorm'd), cos/sin ``[B, T, d]`` -> q ``[B, Hq, T, d]``,
         k ``[B, Hkv, T, d]`` (QK-norm'd if Qwen3, then RoPE'd) and raw v ``[B, Hkv, T, d]``."""
         B, T, _ = x.shape
@@ -221,7 +226,9 @@ class Attention(nn.Module):
         c, s = cos[:, None], sin[:, None]
         return apply_rotary(q, c, s), apply_rotary(k, c, s), v
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache, step: _Step) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache, step: _Step
+    ) -> torch.Tensor:
         q, k, v = self.project(x, cos, sin)
         ck, cv = cache.k[self.layer_idx], cache.v[self.layer_idx]
         for b in range(x.shape[0]):
@@ -260,7 +267,9 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache, step: _Step) -> torch.Tensor:
+    def forward(
+        self, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache, step: _Step
+    ) -> torch.Tensor:
         h = h + self.self_attn(self.input_layernorm(h), cos, sin, cache, step)
         return h + self.mlp(self.post_attention_layernorm(h))
 
@@ -366,14 +375,25 @@ class Decoder(nn.Module):
         approximate-attention experiment.
         """
         c = self.config
-        if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
-            got = f"{tuple(input_ids.shape)} {input_ids.dtype}" if isinstance(input_ids, torch.Tensor) else type(input_ids).__name__
+        if (
+            not isinstance(input_ids, torch.Tensor)
+            or input_ids.dim() != 2
+            or input_ids.dtype not in (torch.long, torch.int32, torch.int64)
+        ):
+            got = (
+                f"{tuple(input_ids.shape)} {input_ids.dtype}"
+                if isinstance(input_ids, torch.Tensor)
+                else type(input_ids).__name__
+            )
             raise ValueError(f"Decoder.forward input_ids: expected an integer tensor [B, T]; got {got}")
         B, T = input_ids.shape
         if T == 0:
             raise ValueError("Decoder.forward input_ids: expected T >= 1 new tokens; got T = 0")
         if bool(((input_ids < 0) | (input_ids >= c.vocab_size)).any()):
-            raise ValueError(f"Decoder.forward input_ids: expected ids in [0, {c.vocab_size}); got min {int(input_ids.min())}, max {int(input_ids.max())}")
+            raise ValueError(
+                f"Decoder.forward input_ids: expected ids in [0, {c.vocab_size}); got min {int(input_ids.min())}, "
+                f"max {int(input_ids.max())}"
+            )
         taps = list(taps)
         bad = [t for t in taps if not (0 <= int(t) < c.num_layers)]
         if bad:
@@ -450,7 +470,11 @@ def greedy_generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int
         input_ids = input_ids[None]
     if max_new_tokens < 0:
         raise ValueError(f"greedy_generate max_new_tokens: expected >= 0; got {max_new_tokens}")
-    eos = [] if eos_token_id is None else ([int(eos_token_id)] if isinstance(eos_token_id, int) else [int(e) for e in eos_token_id])
+    eos = (
+        []
+        if eos_token_id is None
+        else ([int(eos_token_id)] if isinstance(eos_token_id, int) else [int(e) for e in eos_token_id])
+    )
     pad = pad_token_id if pad_token_id is not None else (eos[0] if eos else 0)
     B, T = input_ids.shape
     out = [input_ids]

@@ -112,7 +112,9 @@ def weight_index(path: str | os.PathLike) -> dict[str, Path]:
 def _as_dtype(dtype) -> torch.dtype:
     if isinstance(dtype, str):
         if dtype.lower() not in _DTYPES:
-            raise ValueError(f"load_pretrained dtype: expected one of {sorted(_DTYPES)} or a torch dtype; got {dtype!r}")
+            raise ValueError(
+                f"load_pretrained dtype: expected one of {sorted(_DTYPES)} or a torch dtype; got {dtype!r}"
+            )
         return _DTYPES[dtype.lower()]
     if dtype not in (BF16, FP32):
         raise ValueError(f"load_pretrained dtype: expected reference.BF16 or torch.float32; got {dtype}")

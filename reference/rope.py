@@ -35,14 +35,18 @@ def inv_freq(head_dim: int, theta: float, rope_scaling: dict | None = None) -> t
     return torch.where(medium, smoothed, scaled)
 
 
-def cos_sin(positions: torch.Tensor, inv: torch.Tensor, attention_scaling: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def cos_sin(
+    positions: torch.Tensor, inv: torch.Tensor, attention_scaling: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """cos / sin tables [*positions.shape, head_dim] for integer positions (float32)."""
     freqs = positions.float()[..., None] * inv.float()
     emb = torch.cat([freqs, freqs], dim=-1)
     return emb.cos() * attention_scaling, emb.sin() * attention_scaling
 
 
-def rope_tables(max_seq_len: int, head_dim: int, theta: float, rope_scaling: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def rope_tables(
+    max_seq_len: int, head_dim: int, theta: float, rope_scaling: dict | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """cos / sin for every position 0 .. max_seq_len-1: [max_seq_len, head_dim] each."""
     return cos_sin(torch.arange(max_seq_len), inv_freq(head_dim, theta, rope_scaling))
 
@@ -57,7 +61,9 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return x * cos + rotate_half(x) * sin
 
 
-def rope_rows(q: torch.Tensor, k: torch.Tensor, cos_half: torch.Tensor, sin_half: torch.Tensor, positions) -> tuple[torch.Tensor, torch.Tensor]:
+def rope_rows(
+    q: torch.Tensor, k: torch.Tensor, cos_half: torch.Tensor, sin_half: torch.Tensor, positions
+) -> tuple[torch.Tensor, torch.Tensor]:
     """RoPE of Q and K in the 2-D layout the kernels use, one position per row.
 
     ``q``: ``rows x (n_q * head_dim)``, ``k``: ``rows x (n_kv * head_dim)``; ``cos_half`` / ``sin_half``:

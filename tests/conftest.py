@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+from ttl_kernels import env
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+env.apply_defaults()  # before torch loads: OMP_WAIT_POLICY, HF offline (what every entry point does first)
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "ci", max_examples=12, deadline=None, derandomize=True, print_blob=True,

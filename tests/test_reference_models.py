@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 
 import pytest
 import torch
@@ -35,8 +34,6 @@ from reference.decoder import Decoder, DecoderConfig, KVCache, attend, greedy_ge
 from reference.hf import load_pretrained
 from ttl_kernels.host import SENTINEL
 from ttl_kernels.testing import pcc
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ATOL_FP32 = 1e-5
 RTOL_FP32 = 1e-4

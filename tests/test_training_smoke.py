@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from training import corpus
+from training.tokenizer import SPECIAL_IDS, save_hf, train_tokenizer
 
-from training import corpus  # noqa: E402
-from training.tokenizer import SPECIAL_IDS, save_hf, train_tokenizer  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 # ------------------------------------------------------------------------------------------- corpus

@@ -26,7 +26,9 @@ def table_rows(dirs, row_fn) -> list[str]:
         if p.exists():
             out += row_fn(Path(d), json.loads(p.read_text()))
         else:
-            out.append(f"| {Path(d).name} | (not trained yet: no {p.relative_to(REPO) if p.is_relative_to(REPO) else p}) |")
+            out.append(
+                f"| {Path(d).name} | (not trained yet: no {p.relative_to(REPO) if p.is_relative_to(REPO) else p}) |"
+            )
     return out
 
 

@@ -21,16 +21,16 @@ mkdir -p training/logs
 ROWS=${REGEN_ROWS:-16384}
 REGEN=training/data/regen_tiny-qwen3-coder_${ROWS}_256.npy
 echo "$(date '+%F %T') start dflash b16" | tee -a training/logs/run_drafts.log
-nice -n "$NICE" "$PY" training/train_dflash.py --target "$T" --block-size 16 --layers 2 \
+nice -n "$NICE" "$PY" -m training.train_dflash --target "$T" --block-size 16 --layers 2 \
   --minutes "${DFLASH_MIN:-45}" --regen-rows "$ROWS" --out "$T-dflash-b16" > training/logs/dflash-b16.log 2>&1
 echo "$(date '+%F %T') done dflash b16: $(tail -n 1 training/logs/dflash-b16.log)" | tee -a training/logs/run_drafts.log
 echo "$(date '+%F %T') start dflash b16 phase 2" | tee -a training/logs/run_drafts.log
-nice -n "$NICE" "$PY" training/train_dflash.py --target "$T" --block-size 16 --init "$T-dflash-b16" --gamma 4 --lr 8e-4 \
+nice -n "$NICE" "$PY" -m training.train_dflash --target "$T" --block-size 16 --init "$T-dflash-b16" --gamma 4 --lr 8e-4 \
   --regen-share 0.75 --minutes "${DFLASH2_MIN:-30}" --regen-rows "$ROWS" --seed 1 --out training/data/dflash-b16-phase2 \
   > training/logs/dflash-b16-phase2.log 2>&1
 rm -rf "$T-dflash-b16" && cp -r training/data/dflash-b16-phase2 "$T-dflash-b16"
 echo "$(date '+%F %T') done dflash b16 phase 2: $(tail -n 1 training/logs/dflash-b16-phase2.log)" | tee -a training/logs/run_drafts.log
 echo "$(date '+%F %T') start small draft" | tee -a training/logs/run_drafts.log
-nice -n "$NICE" "$PY" training/train_small_draft.py --target "$T" --out "$T-draft" --minutes "${SMALL_MIN:-12}" \
+nice -n "$NICE" "$PY" -m training.train_small_draft --target "$T" --out "$T-draft" --minutes "${SMALL_MIN:-12}" \
   --regen "$REGEN" > training/logs/small-draft.log 2>&1
 echo "$(date '+%F %T') done small draft: $(tail -n 1 training/logs/small-draft.log)" | tee -a training/logs/run_drafts.log

@@ -1,6 +1,6 @@
 """Train a DFlash block draft (:mod:`models.dflash`) for a trained target, and save it in the z-lab format.
 
-    python training/train_dflash.py --target checkpoints/tiny-qwen3-coder --block-size 16 \
+    python -m training.train_dflash --target checkpoints/tiny-qwen3-coder --block-size 16 \
         --out checkpoints/tiny-qwen3-coder-dflash-b16 --minutes 20
 
 Recipe (what worked best in the trial on these CPUs, see training/README.md):
@@ -24,25 +24,24 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+from ttl_kernels import env
 
-from models.dflash import DFlashConfig, DFlashDraft  # noqa: E402
-from reference import BF16  # noqa: E402
-from reference.decoder import Decoder, greedy_generate  # noqa: E402
-from reference.rope import apply_rotary  # noqa: E402
+env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.dflash import DFlashConfig, DFlashDraft
+from reference import BF16
+from reference.decoder import Decoder, greedy_generate
+from reference.rope import apply_rotary
 
 DATA_DIR = ROOT / "training" / "data"
 
@@ -74,7 +73,9 @@ def draft_for(target: Decoder, block_size: int, layers: int, taps: list[int], ma
     return d
 
 
-def batched_forward(draft: DFlashDraft, target: Decoder, ids: torch.Tensor, taps: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+def batched_forward(
+    draft: DFlashDraft, target: Decoder, ids: torch.Tensor, taps: torch.Tensor, anchors: torch.Tensor
+) -> torch.Tensor:
     """Logits of every block row: ``[bs, nA, B, V]``.
 
     ids ``[bs, T]``; taps ``[bs, T, n_taps*H]`` (target layer outputs); anchors ``[bs, nA]`` with
@@ -113,7 +114,9 @@ def batched_forward(draft: DFlashDraft, target: Decoder, ids: torch.Tensor, taps
 
 
 @torch.no_grad()
-def check_against_inference(draft: DFlashDraft, target: Decoder, ids: torch.Tensor, taps: torch.Tensor, p: int) -> float:
+def check_against_inference(
+    draft: DFlashDraft, target: Decoder, ids: torch.Tensor, taps: torch.Tensor, p: int
+) -> float:
     """Max |difference| between the batched training forward and the inference forward for one anchor."""
     batched = batched_forward(draft, target, ids[:1], taps[:1], torch.tensor([[p]]))[0, 0]
     cache = draft.new_cache(ids.shape[1] + draft.config.block_size)
@@ -129,7 +132,9 @@ def target_taps(target: Decoder, ids: torch.Tensor, taps: list[int]) -> torch.Te
     return torch.cat(out.hidden_taps, -1).float()
 
 
-def regen_rows(target: Decoder, train: np.ndarray, n_rows: int, prompt_len: int, total: int, seed: int, batch: int = 64) -> np.ndarray:
+def regen_rows(
+    target: Decoder, train: np.ndarray, n_rows: int, prompt_len: int, total: int, seed: int, batch: int = 64
+) -> np.ndarray:
     """Target-regenerated data: corpus prompts continued by the target's own greedy decoding."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -185,7 +190,9 @@ def main(argv=None) -> int:
     ap.add_argument("--regen-rows", type=int, default=8192)
     ap.add_argument("--regen-prompt", type=int, default=64)
     ap.add_argument("--regen-share", type=float, default=0.5, help="share of steps that train on regenerated rows")
-    ap.add_argument("--init", default="", help="continue from this DFlash draft (z-lab format) instead of the target's last layers")
+    ap.add_argument(
+        "--init", default="", help="continue from this DFlash draft (z-lab format) instead of the target's last layers"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -220,7 +227,9 @@ def main(argv=None) -> int:
     else:
         draft = draft_for(target.float(), B, a.layers, taps, mask_id)
     target = target.to(BF16)
-    diff = check_against_inference(draft, target, windows(val, 1, a.seq, rng), target_taps(target, windows(val, 1, a.seq, rng), taps), a.seq // 2)
+    diff = check_against_inference(
+        draft, target, windows(val, 1, a.seq, rng), target_taps(target, windows(val, 1, a.seq, rng), taps), a.seq // 2
+    )
     print(f"draft {sum(p.numel() for p in draft.parameters()) / 1e6:.2f}M params, taps {taps}, block {B}, "
           f"anchors {n_anchors}, gamma {gamma}; batched vs inference forward max|diff| {diff:.2e}", flush=True)
     opt = torch.optim.AdamW([p for p in draft.parameters()], lr=a.lr, betas=(0.9, 0.95), weight_decay=0.0)
@@ -236,7 +245,9 @@ def main(argv=None) -> int:
         use_regen = a.regen_rows and int((step + 1) * a.regen_share) > int(step * a.regen_share)
         ids = windows(regen if use_regen else train, a.bs, a.seq, rng)
         with torch.autocast("cpu", dtype=BF16):
-            loss, tau_tf = step_loss(draft, target, ids, taps, n_anchors, gamma, rng, a.regen_prompt if use_regen else 0)
+            loss, tau_tf = step_loss(
+                draft, target, ids, taps, n_anchors, gamma, rng, a.regen_prompt if use_regen else 0
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(draft.parameters(), 1.0)
@@ -249,7 +260,9 @@ def main(argv=None) -> int:
             log.append({"step": step, "minutes": el / 60, "loss": ema})
     draft.eval()
     with torch.no_grad(), torch.autocast("cpu", dtype=BF16):
-        vt = [step_loss(draft, target, windows(val, a.bs, a.seq, rng), taps, n_anchors, gamma, rng)[1] for _ in range(8)]
+        vt = [
+            step_loss(draft, target, windows(val, a.bs, a.seq, rng), taps, n_anchors, gamma, rng)[1] for _ in range(8)
+        ]
     out = Path(a.out)
     draft.save_pretrained(out)
     summary = {"target": a.target, "block_size": B, "layers": len(draft.layers), "taps": taps, "steps": step,

@@ -1,7 +1,7 @@
 """Distil a small separate draft model (same tokenizer, same architecture family) from a trained target.
 
-    python training/train_small_draft.py --target checkpoints/tiny-qwen3-coder --out checkpoints/tiny-qwen3-coder-draft \
-        --layers 2 --hidden 128 --minutes 10
+    python -m training.train_small_draft --target checkpoints/tiny-qwen3-coder \
+        --out checkpoints/tiny-qwen3-coder-draft --layers 2 --hidden 128 --minutes 10
 
 The draft is an ordinary HF-format causal LM (Qwen3 or Llama, like the target; tied embeddings) so the
 loaders, transformers and the speculative loop's ``AutoregressiveDraft`` all read it.  Loss: KL divergence
@@ -15,26 +15,27 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+from ttl_kernels import env
 
-from reference import BF16  # noqa: E402
-from reference.decoder import Decoder  # noqa: E402
+env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from reference import BF16
+from reference.decoder import Decoder
 
 
-def draft_config(target_cfg: dict, layers: int, hidden: int, heads: int, kv_heads: int, head_dim: int, ffn: int) -> dict:
+def draft_config(
+    target_cfg: dict, layers: int, hidden: int, heads: int, kv_heads: int, head_dim: int, ffn: int
+) -> dict:
     """The target's config.json with the draft's sizes (vocabulary, specials, RoPE kept)."""
     c = dict(target_cfg)
     c.update(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=kv_heads,
@@ -47,7 +48,9 @@ def draft_config(target_cfg: dict, layers: int, hidden: int, heads: int, kv_head
 def build_hf(cfg: dict):
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    hf_cfg = AutoConfig.for_model(**{k: v for k, v in cfg.items() if k not in ("architectures", "transformers_version")})
+    hf_cfg = AutoConfig.for_model(
+        **{k: v for k, v in cfg.items() if k not in ("architectures", "transformers_version")}
+    )
     return AutoModelForCausalLM.from_config(hf_cfg)
 
 
@@ -90,7 +93,11 @@ def main(argv=None) -> int:
     n_params = sum(p.numel() for p in draft.parameters())
     train, val = load_tokens("train"), load_tokens("val")
     regen = np.load(a.regen) if a.regen and Path(a.regen).exists() else None
-    print(f"draft {n_params / 1e6:.2f}M params ({a.layers}L H{a.hidden}); regen rows {0 if regen is None else len(regen)}", flush=True)
+    print(
+        f"draft {n_params / 1e6:.2f}M params ({a.layers}L H{a.hidden}); regen rows "
+        f"{0 if regen is None else len(regen)}",
+        flush=True,
+    )
     opt = torch.optim.AdamW(draft.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
     budget, t0, step, ema = a.minutes * 60, time.time(), 0, None
     draft.train()
@@ -120,7 +127,14 @@ def main(argv=None) -> int:
     sp = Path(a.target) / "special_tokens_map.json"
     if sp.exists():
         (out / sp.name).write_bytes(sp.read_bytes())
-    log = {"target": a.target, "params": n_params, "steps": step, "minutes": (time.time() - t0) / 60, "final_kl_ema": ema, "val_kl": val_kl}
+    log = {
+        "target": a.target,
+        "params": n_params,
+        "steps": step,
+        "minutes": (time.time() - t0) / 60,
+        "final_kl_ema": ema,
+        "val_kl": val_kl,
+    }
     (out / "training_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {out}: {step} steps, val KL {val_kl:.4f} nats/token", flush=True)
     return 0

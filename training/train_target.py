@@ -32,9 +32,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from ttl_kernels import env
+
+env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
 
 import numpy as np
 import torch
@@ -172,7 +172,7 @@ def lr_at(a, step: int, progress: float) -> float:
 
 def make_optimizer(model, a, fused_ok: bool):
     decay, no_decay = [], []
-    for n, p in model.named_parameters():
+    for p in model.parameters():
         (decay if p.ndim >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": a.wd}, {"params": no_decay, "weight_decay": 0.0}]
     kw = {"fused": True} if fused_ok else {}
@@ -422,33 +422,57 @@ def main(argv=None) -> dict:
     if a.compare_seq and a.compare_seq != a.seq:   # the same weights on shorter windows (less context)
         short_val = evaluate(model, eval_windows(val_tokens, a.compare_seq, a.full_eval_limit), device)
     result = {
-        "name": a.name, "arch": a.arch, "architecture": type(model).__name__,
-        "config": {k: getattr(a, k) for k in MODEL_KEYS}, **counts,
+        "name": a.name,
+        "arch": a.arch,
+        "architecture": type(model).__name__,
+        "config": {k: getattr(a, k) for k in MODEL_KEYS},
+        **counts,
         "checkpoint_bytes_bf16": None,
-        "training": {"seed": a.seed, "seq": a.seq, "bs": a.bs, "lr": a.lr, "min_lr_frac": a.min_lr_frac,
-                     "warmup": a.warmup, "weight_decay": a.wd, "dropout": a.dropout, "attn_dropout": a.attn_dropout,
-                     "budget": {"steps": a.steps, "minutes": a.minutes}, "steps": step,
-                     "tokens_seen": step * tokens_per_step,
-                     "epochs": round(step * tokens_per_step / split["train"]["tokens"], 3),
-                     "train_minutes": round(elapsed / 60, 2),
-                     "mean_tokens_per_s": round(step * tokens_per_step / max(elapsed, 1e-9)),
-                     "first_loss": first_loss, "final_train_loss_ema": ema},
-        "eval": {"val_windows": int(full_val.shape[0]), "seq": a.seq,
-                 "val_nats_per_token_final_weights": round(final_val, 4),
-                 "val_nats_per_token_best_weights": None if best_full is None else round(best_full, 4),
-                 "shipped_weights": chosen, "shipped_step": chosen_step,
-                 "val_nats_per_token": round(val_nats, 4),
-                 "val_bits_per_byte": round(val_nats * tpb / LN2, 4),
-                 "heldout_nats_per_token": None if heldout_nats is None else round(heldout_nats, 4),
-                 "heldout_bits_per_byte": None if heldout_nats is None else round(heldout_nats * ht / LN2, 4),
-                 "compare_seq": a.compare_seq if short_val is not None else None,
-                 "val_nats_per_token_compare_seq": None if short_val is None else round(short_val, 4)},
+        "training": {
+            "seed": a.seed,
+            "seq": a.seq,
+            "bs": a.bs,
+            "lr": a.lr,
+            "min_lr_frac": a.min_lr_frac,
+            "warmup": a.warmup,
+            "weight_decay": a.wd,
+            "dropout": a.dropout,
+            "attn_dropout": a.attn_dropout,
+            "budget": {"steps": a.steps, "minutes": a.minutes},
+            "steps": step,
+            "tokens_seen": step * tokens_per_step,
+            "epochs": round(step * tokens_per_step / split["train"]["tokens"], 3),
+            "train_minutes": round(elapsed / 60, 2),
+            "mean_tokens_per_s": round(step * tokens_per_step / max(elapsed, 1e-9)),
+            "first_loss": first_loss,
+            "final_train_loss_ema": ema,
+        },
+        "eval": {
+            "val_windows": int(full_val.shape[0]),
+            "seq": a.seq,
+            "val_nats_per_token_final_weights": round(final_val, 4),
+            "val_nats_per_token_best_weights": None if best_full is None else round(best_full, 4),
+            "shipped_weights": chosen,
+            "shipped_step": chosen_step,
+            "val_nats_per_token": round(val_nats, 4),
+            "val_bits_per_byte": round(val_nats * tpb / LN2, 4),
+            "heldout_nats_per_token": None if heldout_nats is None else round(heldout_nats, 4),
+            "heldout_bits_per_byte": None if heldout_nats is None else round(heldout_nats * ht / LN2, 4),
+            "compare_seq": a.compare_seq if short_val is not None else None,
+            "val_nats_per_token_compare_seq": None if short_val is None else round(short_val, 4),
+        },
         "corpus": {s: {k: split[s][k] for k in ("files", "bytes", "tokens")} for s in split}
-                  | {"python": manifest["python"], "vocab": vocab},
+        | {"python": manifest["python"], "vocab": vocab},
         "history": history,
-        "env": {"torch": torch.__version__, "device": str(device),
-                "device_name": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine(),
-                "threads": torch.get_num_threads(), "python": platform.python_version()},
+        "env": {
+            "torch": torch.__version__,
+            "device": str(device),
+            "device_name": torch.cuda.get_device_name()
+            if device.type == "cuda"
+            else platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
     }
     out = save_checkpoint(model, a.out, a.tokenizer_dir)
     result["checkpoint_bytes_bf16"] = (out / "model.safetensors").stat().st_size

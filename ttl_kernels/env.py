@@ -40,6 +40,8 @@ VARIABLES: dict[str, Variable] = {
         Variable("HF_HUB_OFFLINE", "1", "no Hugging Face hub access, ever (checkpoints load from local "
                  "directories)", process_default=True),
         Variable("TRANSFORMERS_OFFLINE", "1", "transformers' own offline switch", process_default=True),
+        Variable("LOGURU_LEVEL", "INFO", "loguru's level: ttnn logs its whole config at DEBUG when it is imported",
+                 process_default=True),
     )
 }
 

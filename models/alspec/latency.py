@@ -80,7 +80,9 @@ HARDWARE: dict[str, Hardware] = {
     "n300": Hardware("n300", dram_gbps=288.0, attn_gbps=180.0, peak_tflops=74.0, link_gbps=12.5, dram_gb=12.0),
     # Blackhole p150 (one chip).  attn_gbps keeps Wormhole's 62% flash-decode efficiency (an assumption);
     # its Ethernet ports (4 x 800G) are not characterised for kernels here, so a pair needs --link-gbps.
-    "p150": Hardware("p150", dram_gbps=512.0, attn_gbps=512.0 * 180.0 / 288.0, peak_tflops=193.0, link_gbps=None, dram_gb=32.0),
+    "p150": Hardware(
+        "p150", dram_gbps=512.0, attn_gbps=512.0 * 180.0 / 288.0, peak_tflops=193.0, link_gbps=None, dram_gb=32.0
+    ),
 }
 
 # The paper's figures (Cai et al., ICML 2025), quoted next to ours.
@@ -203,9 +205,11 @@ def _rows(batch: int) -> int:
     return -(-batch // TILE) * TILE
 
 
-def layer_kernels(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes()) -> dict[str, list[Kernel]]:
+def layer_kernels(
+    shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes()
+) -> dict[str, list[Kernel]]:
     """The kernels of one decoder layer by segment (see the module docstring), analytic bytes and FLOPs."""
-    H, I, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
+    H, inter, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
     wb, kb, ab, lb = (DTYPE_BYTES[x] for x in (dt.weights, dt.kv, dt.act, dt.link))
     R = _rows(batch)
     LR = R if dt.link_tile_rows else batch  # rows that cross the link
@@ -231,15 +235,17 @@ def layer_kernels(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 1
         ],
         "attn": [attention("attn", ctx)],
         "spec": [attention("spec", spec_tokens)],
-        "verify": [Kernel("verify", 2 * batch * nkv * TILE * d * ab + batch * TILE * TILE * 4 * 3, 3.0 * batch * nq * d)],
+        "verify": [
+            Kernel("verify", 2 * batch * nkv * TILE * d * ab + batch * TILE * TILE * 4 * 3, 3.0 * batch * nq * d)
+        ],
         "transfer": [Kernel("transfer", LR * nq * d * lb, 0.0, "link")],
         "post": [
             matmul("o_proj", nq * d, H),
             Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
             Kernel("rmsnorm", act(H, H) + H * ab, 4.0 * batch * H),
-            matmul("gate_up", H, 2 * I),
-            Kernel("silu_mul", act(I, I, I), 5.0 * batch * I),
-            matmul("down", I, H),
+            matmul("gate_up", H, 2 * inter),
+            Kernel("silu_mul", act(inter, inter, inter), 5.0 * batch * inter),
+            matmul("down", inter, H),
             Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
         ],
         "swap": [
@@ -322,8 +328,8 @@ def _check(ctx: int, hit_rates: Sequence[float], chunk: int, batch: int) -> None
 
 def model_bytes(shape: ModelShape, ctx: int, batch: int, dt: Dtypes) -> float:
     """Weights + KV cache of one device (each device of the pair holds all of it)."""
-    H, I, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
-    per_layer = H * (nq + 2 * nkv) * d + nq * d * H + 3 * H * I
+    H, inter, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
+    per_layer = H * (nq + 2 * nkv) * d + nq * d * H + 3 * H * inter
     weights = (shape.layers * per_layer + 2 * shape.vocab * H) * DTYPE_BYTES[dt.weights]
     kv = shape.layers * batch * 2 * nkv * ctx * d * DTYPE_BYTES[dt.kv]
     return weights + kv
@@ -366,17 +372,23 @@ def decode_latency(shape: ModelShape, hw: Hardware, ctx: int, hit_rate: float | 
 CONTEXTS = [1024 * 2 ** i for i in range(8)]  # 1K .. 128K
 
 
-def latency_table(shape: ModelShape, hw: Hardware, hit_rates: Sequence[float], contexts: Sequence[int] = CONTEXTS, **kw) -> list[dict]:
+def latency_table(
+    shape: ModelShape, hw: Hardware, hit_rates: Sequence[float], contexts: Sequence[int] = CONTEXTS, **kw
+) -> list[dict]:
     return [decode_latency(shape, hw, ctx, h, **kw) for ctx in contexts for h in hit_rates]
 
 
 def format_table(rows: list[dict]) -> str:
-    head = f"{'ctx':>6} {'hit':>5} {'single ms':>10} {'ALSpec ms':>10} {'speedup':>8} {'attn ovh single':>16} {'attn ovh ALSpec':>16} {'ovh ratio':>9} {'fits':>5}"
+    head = (f"{'ctx':>6} {'hit':>5} {'single ms':>10} {'ALSpec ms':>10} {'speedup':>8} {'attn ovh single':>16} "
+            f"{'attn ovh ALSpec':>16} {'ovh ratio':>9} {'fits':>5}")
     lines = [head]
     for r in rows:
-        lines.append(f"{r['ctx'] // 1024:>5}K {r['hit_rate']:>5.3f} {r['single_ms']:>10.3f} {r['alspec_ms']:>10.3f} {r['speedup']:>8.3f} "
-                     f"{r['attention_overhead_single_ms']:>16.3f} {r['attention_overhead_alspec_ms']:>16.3f} "
-                     f"{r['attention_overhead_ratio']:>9.2f} {'yes' if r['fits'] else 'no':>5}")
+        lines.append(
+            f"{r['ctx'] // 1024:>5}K {r['hit_rate']:>5.3f} {r['single_ms']:>10.3f} {r['alspec_ms']:>10.3f} "
+            f"{r['speedup']:>8.3f} "
+            f"{r['attention_overhead_single_ms']:>16.3f} {r['attention_overhead_alspec_ms']:>16.3f} "
+            f"{r['attention_overhead_ratio']:>9.2f} {'yes' if r['fits'] else 'no':>5}"
+        )
     return "\n".join(lines)
 
 
@@ -391,7 +403,9 @@ def main(argv=None) -> int:
     ap.add_argument("--launch-us", type=float, default=None, help="override the per-op launch overhead")
     ap.add_argument("--weights-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.weights)
     ap.add_argument("--kv-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.kv)
-    ap.add_argument("--link-tile-rows", action="store_true", help="ship whole 32-row tiles over the link (tile-layout CCL)")
+    ap.add_argument(
+        "--link-tile-rows", action="store_true", help="ship whole 32-row tiles over the link (tile-layout CCL)"
+    )
     ap.add_argument("--measured", action="append", default=[], help="benchmark JSON with measured traffic (repeatable)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
@@ -402,15 +416,34 @@ def main(argv=None) -> int:
         hw = replace(hw, launch_us=a.launch_us)
     measured = load_measured(a.measured)
     dt = Dtypes(weights=a.weights_dtype, kv=a.kv_dtype, link_tile_rows=a.link_tile_rows)
-    rows = latency_table(MODELS[a.model], hw, [float(h) for h in a.hit.split(",")], chunk=a.chunk, batch=a.batch, dt=dt, measured=measured)
+    rows = latency_table(
+        MODELS[a.model],
+        hw,
+        [float(h) for h in a.hit.split(",")],
+        chunk=a.chunk,
+        batch=a.batch,
+        dt=dt,
+        measured=measured,
+    )
     print(f"ALSpec latency model: {a.model} on {a.hw} pair, S={a.chunk}, batch {a.batch}, link {hw.link_gbps} GB/s, "
           f"launch {hw.launch_us} us, weights {dt.weights}, KV {dt.kv}; measured traffic: {measured.sources or 'none'}")
     print(format_table(rows))
     print(f"paper: {PAPER['attention_overhead_reduction_at_128k']}x lower attention overhead at 128K; "
           f"{PAPER['e2e_speedup']}x e2e ({PAPER['e2e_setup']})")
     if a.json:
-        Path(a.json).write_text(json.dumps({"hw": asdict(hw), "model": asdict(MODELS[a.model]), "dtypes": asdict(dt), "paper": PAPER,
-                                            "measured": {"ratio": measured.ratio, "sources": measured.sources}, "rows": rows}, indent=1))
+        Path(a.json).write_text(
+            json.dumps(
+                {
+                    "hw": asdict(hw),
+                    "model": asdict(MODELS[a.model]),
+                    "dtypes": asdict(dt),
+                    "paper": PAPER,
+                    "measured": {"ratio": measured.ratio, "sources": measured.sources},
+                    "rows": rows,
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

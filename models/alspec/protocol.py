@@ -89,7 +89,8 @@ from ttl_kernels.ccl import (
 from ttl_kernels.layout import groups_to_heads, heads_to_groups
 
 from ..decoder_step import decode_step
-from ..kernel_model import KernelCache, KernelOps
+from ..kernel_model import KernelCache, KernelOps, host_prefill
+from ..protocols import ReferenceHead
 from .reference import ALSpecStats, check_chunk, check_lambda
 
 TILE = 32
@@ -101,7 +102,10 @@ def check_kernel_chunk(chunk) -> int:
     """ALSpec's S for the kernels: a positive multiple of 32 (:func:`models.alspec.reference.check_chunk`) up to 128."""
     check_chunk(chunk)
     if chunk > MAX_CHUNK:
-        raise ValueError(f"chunk: the speculative flash-decode kernel takes S up to {MAX_CHUNK} (4 tiles of keys per block); got {chunk}")
+        raise ValueError(
+            f"chunk: the speculative flash-decode kernel takes S up to {MAX_CHUNK} (4 tiles of keys per block); got "
+            f"{chunk}"
+        )
     return chunk
 
 
@@ -143,7 +147,10 @@ class KernelALSpecAttention:
         if not isinstance(ops, KernelOps):
             raise ValueError(f"ops: expected a models.kernel_model.KernelOps; got {type(ops).__name__}")
         if ops.chunk != self.chunk:
-            raise ValueError(f"chunk: {self.chunk} differs from the kernel model's KV chunk size {ops.chunk} (build KernelOps with chunk_size=chunk)")
+            raise ValueError(
+                f"chunk: {self.chunk} differs from the kernel model's KV chunk size {ops.chunk} (build KernelOps "
+                "with chunk_size=chunk)"
+            )
         self.ops = ops
         self.select = bool(select)
         self.record = bool(record)
@@ -155,10 +162,16 @@ class KernelALSpecAttention:
     def __call__(self, layer: int, q, cache: KernelCache, positions):
         c = self.ops.config
         if KernelOps.shared(cache, q.shape[0]):
-            raise ValueError("q: ALSpec speculates one token per user per step; a block of one sequence is not speculated")
+            raise ValueError(
+                "q: ALSpec speculates one token per user per step; a block of one sequence is not speculated"
+            )
         qg = heads_to_groups(q, c.num_kv_heads, c.head_dim, out_dtype="bf16")
         r = self.kernel(qg, cache.k[layer], cache.v[layer], positions, n_q=c.num_heads, kv_dtype=self.ops.kv_dtype)
-        og = group_select(r.verdict, r.full_output, r.speculative_output, group=c.num_kv_heads) if self.select else r.full_output
+        og = (
+            group_select(r.verdict, r.full_output, r.speculative_output, group=c.num_kv_heads)
+            if self.select
+            else r.full_output
+        )
         self.last[layer] = r
         if self.record and runtime.executes():
             _record(self.stats, layer, r, self.active)
@@ -247,8 +260,10 @@ class ALSpecProtocol:
         if mesh is not None:
             check_mesh(mesh, "mesh")
         if not runtime.is_sim():
-            raise RuntimeError(f"ALSpecProtocol runs on the simulator's 1x2 mesh (the kernels' runtime opens one device; "
-                               f"backend {runtime.backend_name()!r})")
+            raise RuntimeError(
+                f"ALSpecProtocol runs on the simulator's 1x2 mesh (the kernels' runtime opens one device; "
+                f"backend {runtime.backend_name()!r})"
+            )
         self.ops = _ops_for(model, self.chunk, max_seq_len, dtype, kv_dtype)
         self.model, self.config = model, model.config
         self.mesh = mesh if mesh is not None else default_mesh()
@@ -288,8 +303,16 @@ class ALSpecProtocol:
 
     # -- one decode step --------------------------------------------------------------------------------
 
-    def decode(self, state: ProtocolState, ids: Sequence[int], taps=(), *, record: bool = True, trace: list | None = None,
-               active: torch.Tensor | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def decode(
+        self,
+        state: ProtocolState,
+        ids: Sequence[int],
+        taps=(),
+        *,
+        record: bool = True,
+        trace: list | None = None,
+        active: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One token per user (``len(ids)`` = the state's batch) through every layer on both devices; returns
         device 0's logits ``[B, V]`` (fp32; both devices end every layer with the same residual stream, so
         device 1's are identical) and the tapped residuals (device 0).
@@ -421,7 +444,9 @@ class _ProtocolStep:
         p16, p32 = Pair(x[0] for x in pr), Pair(x[1] for x in pr)
         # 7. exchange the priorities once; both keep the winner's residual stream and next-layer input
         pair16 = p._exchange("exchange_priority", exchange_priority, p._mesh(p16))
-        pair_h = pair16 if p.ops.dtype == "bf16" else p._exchange("exchange_priority(fp32)", exchange_priority, p._mesh(p32))
+        pair_h = (
+            pair16 if p.ops.dtype == "bf16" else p._exchange("exchange_priority(fp32)", exchange_priority, p._mesh(p32))
+        )
         h = Pair(mesh_parts(p._exchange("keep_winner(h)", mesh_keep_winner, p._mesh(h2), pair_h)))
         x = Pair(mesh_parts(p._exchange("keep_winner(x)", mesh_keep_winner, p._mesh(x2), pair_h)))
         # 8. the winner is the next layer's sender (hit: roles alternate; miss: the sender stays)
@@ -447,8 +472,8 @@ def _shape(a) -> Any:
 # ---------------------------------------------------------------------------------------------- targets
 
 
-class ALSpecKernelTarget:
-    """The speculative loop's target interface (:mod:`models.speculative`; like
+class ALSpecKernelTarget(ReferenceHead):
+    """The speculative loop's target (:class:`models.protocols.Target`; like
     :class:`models.kernel_model.KernelTarget`) for ALSpec on the kernels, one sequence:
 
     ``mode="protocol"``: the two-device protocol (:class:`ALSpecProtocol`);
@@ -462,14 +487,30 @@ class ALSpecKernelTarget:
 
     MODES = ("protocol", "verify", "exact")
 
-    def __init__(self, model: Decoder, lambda_: float = 0.1, chunk: int = 128, mode: str = "protocol", *, max_seq_len: int = 512,
-                 dtype: str = "bf16", kv_dtype: str = "bf16", mesh: Any = None):
+    def __init__(
+        self,
+        model: Decoder,
+        lambda_: float = 0.1,
+        chunk: int = 128,
+        mode: str = "protocol",
+        *,
+        max_seq_len: int = 512,
+        dtype: str = "bf16",
+        kv_dtype: str = "bf16",
+        mesh: Any = None,
+        name: str = "alspec",
+        stop_tokens=(),
+        mask_token_id: int | None = None,
+    ):
         if mode not in self.MODES:
             raise ValueError(f"mode: expected one of {self.MODES}; got {mode!r}")
         self.mode, self.model, self.config = mode, model, model.config
+        self._set_info(name, stop_tokens, mask_token_id)
         self.backend = runtime.backend_name()
         if mode == "protocol":
-            self.protocol = ALSpecProtocol(model, lambda_, chunk, max_seq_len=max_seq_len, dtype=dtype, kv_dtype=kv_dtype, mesh=mesh)
+            self.protocol = ALSpecProtocol(
+                model, lambda_, chunk, max_seq_len=max_seq_len, dtype=dtype, kv_dtype=kv_dtype, mesh=mesh
+            )
             self.ops = self.protocol.ops
             self.stats: ALSpecStats = self.protocol.stats
         else:
@@ -490,13 +531,9 @@ class ALSpecKernelTarget:
     def forward(self, ids: list[int], cache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
         taps = tuple(taps)
         if int(cache.lengths[0]) == 0 and len(ids) > 1:
-            ref = KVCache.empty(self.config, 1, len(ids), self.model.dtype)
-            out = self.model(torch.tensor([ids]), ref, taps)
-            if self.mode == "protocol":
-                self.protocol.load_cache(cache, ref)
-            else:
-                self.ops.load_cache(cache, ref)
-            return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None)
+            logits, tapped, ref = host_prefill(self.model, ids, taps)
+            (self.protocol.load_cache if self.mode == "protocol" else self.ops.load_cache)(cache, ref)
+            return logits, tapped
         if len(ids) != 1:
             raise ValueError(f"ids: ALSpec decodes one token per step; got {len(ids)} for a non-empty cache")
         if self.mode == "protocol":
@@ -504,12 +541,6 @@ class ALSpecKernelTarget:
         else:
             logits, tapped = self.ops.decode(cache, list(ids), taps, attention=self.hook)
         return logits, (torch.cat(tapped, -1) if taps else None)
-
-    def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model.embed(ids)
-
-    def lm_head(self, h: torch.Tensor) -> torch.Tensor:
-        return self.model.lm_head(h.to(self.model.dtype)).float()
 
 
 __all__ = ["ALSpecKernelTarget", "ALSpecProtocol", "KernelALSpecAttention", "Pair", "ProtocolState", "ProtocolStats",

@@ -38,14 +38,21 @@ TILE = 32
 
 
 def check_lambda(lambda_) -> float:
-    if isinstance(lambda_, bool) or not isinstance(lambda_, (int, float)) or not math.isfinite(float(lambda_)) or lambda_ < 0:
+    if (
+        isinstance(lambda_, bool)
+        or not isinstance(lambda_, (int, float))
+        or not math.isfinite(float(lambda_))
+        or lambda_ < 0
+    ):
         raise ValueError(f"lambda_: expected a finite number >= 0 (the paper sweeps 0.05 .. 0.25); got {lambda_!r}")
     return float(lambda_)
 
 
 def check_chunk(chunk) -> int:
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk <= 0 or chunk % TILE:
-        raise ValueError(f"chunk: expected a positive multiple of 32 (ALSpec's S, the flash-decode chunk size); got {chunk!r}")
+        raise ValueError(
+            f"chunk: expected a positive multiple of 32 (ALSpec's S, the flash-decode chunk size); got {chunk!r}"
+        )
     return chunk
 
 
@@ -154,8 +161,15 @@ class ALSpecAttention:
 
 
 @torch.inference_mode()
-def generate(model: Decoder, input_ids: torch.Tensor, max_new_tokens: int, lambda_: float | None, chunk: int = 128,
-             eos_token_id: int | Sequence[int] | None = None, pad_token_id: int | None = None) -> tuple[torch.Tensor, ALSpecStats | None]:
+def generate(
+    model: Decoder,
+    input_ids: torch.Tensor,
+    max_new_tokens: int,
+    lambda_: float | None,
+    chunk: int = 128,
+    eos_token_id: int | Sequence[int] | None = None,
+    pad_token_id: int | None = None,
+) -> tuple[torch.Tensor, ALSpecStats | None]:
     """Greedy generation; ``lambda_ = None`` is plain decoding (exactly :func:`reference.decoder.greedy_generate`),
     a number runs every decode step through :class:`ALSpecAttention`.  Returns ``([B, T + n], stats)``."""
     hook = None if lambda_ is None else ALSpecAttention(model.config.num_layers, lambda_, chunk)
@@ -226,21 +240,44 @@ def sweep(model: Decoder, tokens: torch.Tensor, lambdas: Sequence[float], chunks
     base_nll, _ = ppl_run(None, chunks[0])
     prompts = tokens[:, :prompt_len]
     plain, _ = generate(model, prompts, new_tokens, None)
-    res = {"windows": int(tokens.shape[0]), "window_tokens": int(tokens.shape[1]), "prefill": prefill, "prompt_len": prompt_len,
-           "new_tokens": new_tokens, "plain_nll": base_nll, "plain_ppl": math.exp(base_nll), "runs": []}
-    log(f"plain: ppl {math.exp(base_nll):.4f} over {tokens.shape[0] * (tokens.shape[1] - prefill)} teacher-forced decode steps")
+    res = {
+        "windows": int(tokens.shape[0]),
+        "window_tokens": int(tokens.shape[1]),
+        "prefill": prefill,
+        "prompt_len": prompt_len,
+        "new_tokens": new_tokens,
+        "plain_nll": base_nll,
+        "plain_ppl": math.exp(base_nll),
+        "runs": [],
+    }
+    log(
+        f"plain: ppl {math.exp(base_nll):.4f} over {tokens.shape[0] * (tokens.shape[1] - prefill)} teacher-forced "
+        "decode steps"
+    )
     for chunk in chunks:
         for lam in lambdas:
             nll, stats = ppl_run(lam, chunk)
             gen, gstats = generate(model, prompts, new_tokens, lam, chunk)
             agree = token_agreement(gen, plain, prompt_len)
-            run = {"chunk": chunk, "lambda": lam, "nll": nll, "ppl": math.exp(nll), "ppl_delta": math.exp(nll) - math.exp(base_nll),
-                   "ppl_rel_delta": math.exp(nll - base_nll) - 1.0, **{f"tf_{k}": v for k, v in stats.summary().items()},
-                   "gen_hit_rate": gstats.hit_rate(), "gen_layer_hit_rates": gstats.layer_hit_rates(), **agree}
+            run = {
+                "chunk": chunk,
+                "lambda": lam,
+                "nll": nll,
+                "ppl": math.exp(nll),
+                "ppl_delta": math.exp(nll) - math.exp(base_nll),
+                "ppl_rel_delta": math.exp(nll - base_nll) - 1.0,
+                **{f"tf_{k}": v for k, v in stats.summary().items()},
+                "gen_hit_rate": gstats.hit_rate(),
+                "gen_layer_hit_rates": gstats.layer_hit_rates(),
+                **agree,
+            }
             res["runs"].append(run)
-            log(f"S={chunk:>3} lambda={lam:.2f}: hit {run['tf_hit_rate']:.3f} layers "
-                f"{' '.join(f'{h:.2f}' for h in run['tf_layer_hit_rates'])}  ppl {run['ppl']:.4f} ({run['ppl_rel_delta']:+.3%})  "
-                f"agreement {agree['agreement']:.3f} ({agree['identical_users']}/{agree['users']} identical)")
+            log(
+                f"S={chunk:>3} lambda={lam:.2f}: hit {run['tf_hit_rate']:.3f} layers "
+                f"{' '.join(f'{h:.2f}' for h in run['tf_layer_hit_rates'])}  ppl {run['ppl']:.4f} "
+                f"({run['ppl_rel_delta']:+.3%})  "
+                f"agreement {agree['agreement']:.3f} ({agree['identical_users']}/{agree['users']} identical)"
+            )
     res["seconds"] = time.perf_counter() - t0
     return res
 

@@ -35,8 +35,10 @@ def load(a) -> tuple[Decoder, object, str, list[str]]:
         raise FileNotFoundError(f"--target: no checkpoint at {str(path)!r}")
     arch = getattr(a, "fallback_arch", "llama")
     label = {"llama": "Llama-3", "qwen3": "Qwen3"}[arch]
-    notes.append(f"no trained checkpoint at {path}: using a deterministic random tiny {label} of the shipped shape "
-                 f"(seed {a.seed}) and random tokens; its hit rates and quality figures say nothing about a trained model.")
+    notes.append(
+        f"no trained checkpoint at {path}: using a deterministic random tiny {label} of the shipped shape "
+        f"(seed {a.seed}) and random tokens; its hit rates and quality figures say nothing about a trained model."
+    )
     return random_decoder(f"tiny-{arch}", a.seed), None, f"random-tiny-{arch}", notes
 
 
@@ -57,9 +59,12 @@ def hit_table(res: dict, layers: int) -> str:
            f" | {'all':>5} {'gen':>5} | {'ppl':>8} {'dppl':>8} | {'agree':>5} {'same':>5}"
     lines = [head, "-" * len(head)]
     for r in res["runs"]:
-        lines.append(f"{r['chunk']:>4} {r['lambda']:>6.2f} | " + " ".join(f"{h:>5.3f}" for h in r["tf_layer_hit_rates"]) +
-                     f" | {r['tf_hit_rate']:>5.3f} {r['gen_hit_rate']:>5.3f} | {r['ppl']:>8.4f} {r['ppl_rel_delta']:>+8.3%} | "
-                     f"{r['agreement']:>5.3f} {r['identical_users']:>2}/{r['users']:<2}")
+        lines.append(
+            f"{r['chunk']:>4} {r['lambda']:>6.2f} | "
+            + " ".join(f"{h:>5.3f}" for h in r["tf_layer_hit_rates"])
+            + f" | {r['tf_hit_rate']:>5.3f} {r['gen_hit_rate']:>5.3f} | {r['ppl']:>8.4f} {r['ppl_rel_delta']:>+8.3%} | "
+            f"{r['agreement']:>5.3f} {r['identical_users']:>2}/{r['users']:<2}"
+        )
     return "\n".join(lines)
 
 
@@ -83,14 +88,22 @@ def format_latency(rows: list[dict]) -> str:
     ctxs = sorted({r["ctx"] for r in rows})
     by = {(r["label"], r["ctx"]): r for r in rows}
     head = f"{'ctx':>5} {'1 chip ms':>9} | " + " | ".join(f"{lb[:26]:>26}" for lb in labels) + " | fits"
-    lines = [head, f"{'':>5} {'':>9} | " + " | ".join(f"{'ALSpec ms  x   ovh-ratio':>26}" for _ in labels) + " |", "-" * len(head)]
+    lines = [
+        head,
+        f"{'':>5} {'':>9} | " + " | ".join(f"{'ALSpec ms  x   ovh-ratio':>26}" for _ in labels) + " |",
+        "-" * len(head),
+    ]
     for c in ctxs:
         r0 = by[(labels[0], c)]
         cells = []
         for lb in labels:
             r = by[(lb, c)]
             cells.append(f"{r['alspec_ms']:>10.2f} {r['speedup']:>6.3f} {r['attention_overhead_ratio']:>8.2f}")
-        lines.append(f"{c // 1024:>4}K {r0['single_ms']:>9.2f} | " + " | ".join(f"{x:>26}" for x in cells) + f" | {'yes' if r0['fits'] else 'no'}")
+        lines.append(
+            f"{c // 1024:>4}K {r0['single_ms']:>9.2f} | "
+            + " | ".join(f"{x:>26}" for x in cells)
+            + f" | {'yes' if r0['fits'] else 'no'}"
+        )
     return "\n".join(lines)
 
 
@@ -122,10 +135,22 @@ def plots(res: dict, lat_rows: list[dict], layers: int, stem: Path) -> list[str]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     labels = list(dict.fromkeys(r["label"] for r in lat_rows))
     first = [r for r in lat_rows if r["label"] == labels[0]]
-    ax.plot([r["ctx"] for r in first], [r["single_ms"] for r in first], "k-", lw=2, marker="s", label="one chip (plain decode)")
+    ax.plot(
+        [r["ctx"] for r in first],
+        [r["single_ms"] for r in first],
+        "k-",
+        lw=2,
+        marker="s",
+        label="one chip (plain decode)",
+    )
     for lb in labels:
         rs = [r for r in lat_rows if r["label"] == lb]
-        ax.plot([r["ctx"] for r in rs], [r["alspec_ms"] for r in rs], marker="o", label=f"ALSpec pair, {lb} (h={rs[0]['hit_rate']:.3f})")
+        ax.plot(
+            [r["ctx"] for r in rs],
+            [r["alspec_ms"] for r in rs],
+            marker="o",
+            label=f"ALSpec pair, {lb} (h={rs[0]['hit_rate']:.3f})",
+        )
     no_fit = [r["ctx"] for r in first if not r["fits"]]
     if no_fit:
         ax.axvspan(min(no_fit) / 2 ** 0.5, max(no_fit) * 2 ** 0.5, color="0.9", zorder=0,
@@ -179,9 +204,12 @@ def run_sim(a, lambdas: list[float], chunks: list[int]) -> dict:
     prompts = [[int(t) for t in row[: a.prompt_len]] for row in toks]
     c = model.config
     max_seq = a.prompt_len + a.new_tokens + 1
-    print(f"ALSpec two-device protocol on the TT-Lang kernels ({runtime.backend_name()}, 1x2 mesh) for {name} ({c.arch}, "
-          f"{c.num_layers} layers, {c.num_heads} q / {c.num_kv_heads} kv heads of {c.head_dim}, {a.dtype}); {len(prompts)} window(s) "
-          f"from {text_src}: prompt {a.prompt_len} tokens (prefilled on the host), {a.new_tokens} greedy tokens")
+    print(
+        f"ALSpec two-device protocol on the TT-Lang kernels ({runtime.backend_name()}, 1x2 mesh) for {name} ({c.arch}, "
+        f"{c.num_layers} layers, {c.num_heads} q / {c.num_kv_heads} kv heads of {c.head_dim}, {a.dtype}); "
+        f"{len(prompts)} window(s) "
+        f"from {text_src}: prompt {a.prompt_len} tokens (prefilled on the host), {a.new_tokens} greedy tokens"
+    )
     res = {"model": name, "arch": c.arch, "layers": c.num_layers, "dtype": a.dtype, "text": text_src, "notes": notes,
            "windows": len(prompts), "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "runs": []}
 
@@ -195,35 +223,62 @@ def run_sim(a, lambdas: list[float], chunks: list[int]) -> dict:
         return outs, rec, targets
 
     for chunk in chunks:
-        plain, prec, _ = generate(lambda: KernelTarget(model, max_seq, a.dtype, chunk_size=chunk))
+        plain, prec, _ = generate(lambda chunk=chunk: KernelTarget(model, max_seq, a.dtype, chunk_size=chunk))
         plain_step = prec.seconds / max(prec.steps, 1)
         print(f"  S={chunk:>3} plain kernel decoding (flash decode): {plain_step:.2f} s wall per decode step")
         for lam in lambdas:
-            prot, rec, targets = generate(lambda: ALSpecKernelTarget(model, lam, chunk, "protocol", max_seq_len=max_seq, dtype=a.dtype))
+            prot, rec, targets = generate(
+                lambda lam=lam, chunk=chunk: ALSpecKernelTarget(
+                    model, lam, chunk, "protocol", max_seq_len=max_seq, dtype=a.dtype
+                )
+            )
             stats = ProtocolStats(c.num_layers)
             for w, t in enumerate(targets):  # windows are users: per-user statistics
                 stats.merge(t.stats, user_offset=w)
                 stats.kept_receiver = [x + y for x, y in zip(stats.kept_receiver, t.stats.kept_receiver)]
                 stats.layer_decisions = [x + y for x, y in zip(stats.layer_decisions, t.stats.layer_decisions)]
                 stats.senders += t.stats.senders
-            verify, vrec, _ = generate(lambda: ALSpecKernelTarget(model, lam, chunk, "verify", max_seq_len=max_seq, dtype=a.dtype))
-            same_logits = len(vrec.logits) == len(rec.logits) and all(torch.equal(x, y) for x, y in zip(rec.logits, vrec.logits))
+            verify, vrec, _ = generate(
+                lambda lam=lam, chunk=chunk: ALSpecKernelTarget(
+                    model, lam, chunk, "verify", max_seq_len=max_seq, dtype=a.dtype
+                )
+            )
+            same_logits = len(vrec.logits) == len(rec.logits) and all(
+                torch.equal(x, y) for x, y in zip(rec.logits, vrec.logits)
+            )
             ta = token_agreement(torch.tensor(prot), torch.tensor(plain), 0)
-            run = {"chunk": chunk, "lambda": lam, "hit_rate": stats.hit_rate(), "layer_hit_rates": stats.layer_hit_rates(),
-                   "user_hit_rates": {str(k): v for k, v in stats.user_hit_rates().items()},
-                   "accept_rate": stats.accept_rate(), "layer_accept_rates": stats.layer_accept_rates(),
-                   "role_switches": stats.role_switches(), "decisions": stats.decisions,
-                   "agreement_plain": ta["agreement"], "identical_windows": ta["identical_users"],
-                   "equal_verify_only": bool(prot == verify and same_logits),
-                   "protocol_s_per_step": rec.seconds / max(rec.steps, 1), "verify_s_per_step": vrec.seconds / max(vrec.steps, 1),
-                   "plain_s_per_step": plain_step, "tokens": prot, "plain_tokens": plain}
+            run = {
+                "chunk": chunk,
+                "lambda": lam,
+                "hit_rate": stats.hit_rate(),
+                "layer_hit_rates": stats.layer_hit_rates(),
+                "user_hit_rates": {str(k): v for k, v in stats.user_hit_rates().items()},
+                "accept_rate": stats.accept_rate(),
+                "layer_accept_rates": stats.layer_accept_rates(),
+                "role_switches": stats.role_switches(),
+                "decisions": stats.decisions,
+                "agreement_plain": ta["agreement"],
+                "identical_windows": ta["identical_users"],
+                "equal_verify_only": bool(prot == verify and same_logits),
+                "protocol_s_per_step": rec.seconds / max(rec.steps, 1),
+                "verify_s_per_step": vrec.seconds / max(vrec.steps, 1),
+                "plain_s_per_step": plain_step,
+                "tokens": prot,
+                "plain_tokens": plain,
+            }
             res["runs"].append(run)
             fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
-            print(f"  S={chunk:>3} lambda={lam:.2f}: hit {fmt(run['hit_rate'])} layers {' '.join(fmt(h) for h in run['layer_hit_rates'])}  "
-                  f"kept receiver {' '.join(fmt(h) for h in run['layer_accept_rates'])}  role switches {run['role_switches']}  "
-                  f"agreement with plain {ta['agreement']:.3f} ({ta['identical_users']}/{ta['users']} identical)  "
-                  f"= verify-only: {'yes' if run['equal_verify_only'] else 'NO'}  wall {run['protocol_s_per_step']:.2f} s/step "
-                  f"(verify-only {run['verify_s_per_step']:.2f}, plain {plain_step:.2f})", flush=True)
+            print(
+                f"  S={chunk:>3} lambda={lam:.2f}: hit {fmt(run['hit_rate'])} layers "
+                f"{' '.join(fmt(h) for h in run['layer_hit_rates'])}  "
+                f"kept receiver {' '.join(fmt(h) for h in run['layer_accept_rates'])}  role switches "
+                f"{run['role_switches']}  "
+                f"agreement with plain {ta['agreement']:.3f} ({ta['identical_users']}/{ta['users']} identical)  "
+                f"= verify-only: {'yes' if run['equal_verify_only'] else 'NO'}  wall "
+                f"{run['protocol_s_per_step']:.2f} s/step "
+                f"(verify-only {run['verify_s_per_step']:.2f}, plain {plain_step:.2f})",
+                flush=True,
+            )
     res["seconds"] = time.perf_counter() - t0
     out = {"command": " ".join(["python models/llama_alspec.py", *sys.argv[1:]]), "machine": platform.node(),
            "torch_threads": torch.get_num_threads(), "sim": res}
@@ -245,19 +300,28 @@ def run(a, lambdas: list[float], chunks: list[int]) -> dict:
         print(f"note: {n}")
     toks, text_src = windows(a, tokenizer, model)
     c = model.config
-    print(f"ALSpec verify-only on {name} ({c.arch}, {c.num_layers} layers, {c.num_heads} q / {c.num_kv_heads} kv heads of {c.head_dim}); "
-          f"{toks.shape[0]} windows of {toks.shape[1]} tokens from {text_src}; prefill {a.prefill}, "
-          f"generation {a.new_tokens} tokens from {a.prompt_len}")
+    print(
+        f"ALSpec verify-only on {name} ({c.arch}, {c.num_layers} layers, {c.num_heads} q / {c.num_kv_heads} kv heads "
+        f"of {c.head_dim}); "
+        f"{toks.shape[0]} windows of {toks.shape[1]} tokens from {text_src}; prefill {a.prefill}, "
+        f"generation {a.new_tokens} tokens from {a.prompt_len}"
+    )
     res = sweep(model, toks, lambdas, chunks, prefill=a.prefill, prompt_len=a.prompt_len, new_tokens=a.new_tokens,
                 ppl_batch=a.batch, log=lambda s: print("  " + s, flush=True))
     res.update({"model": name, "arch": c.arch, "layers": c.num_layers, "text": text_src, "notes": notes})
-    print("\nhit rate per layer (teacher-forced decode), overall, in generation; perplexity and its change; greedy agreement")
+    print(
+        "\nhit rate per layer (teacher-forced decode), overall, in generation; perplexity and its change; greedy "
+        "agreement"
+    )
     print(hit_table(res, c.num_layers))
 
     measured = lat.load_measured(sorted(Path(a.out).glob("*.json")) if Path(a.out).is_dir() else [])
     lat_rows, lat_meta = latency_rows(res, a.hw, a.latency_lambda, measured)
-    print(f"\nmodelled decode latency, {lat_meta['model']} on a {lat_meta['hw']} pair vs one chip (S=128, batch 1; "
-          f"x = speedup over one chip, ovh-ratio = attention overhead one chip / ALSpec); measured traffic: {measured.sources or 'none'}")
+    print(
+        f"\nmodelled decode latency, {lat_meta['model']} on a {lat_meta['hw']} pair vs one chip (S=128, batch 1; "
+        "x = speedup over one chip, ovh-ratio = attention overhead one chip / ALSpec); measured traffic: "
+        f"{measured.sources or 'none'}"
+    )
     print(format_latency(lat_rows))
     print(f"paper: {lat.PAPER['attention_overhead_reduction_at_128k']}x lower attention overhead at 128K, "
           f"{lat.PAPER['e2e_speedup']}x end to end ({lat.PAPER['e2e_setup']})")
