@@ -4,7 +4,6 @@ recomputation, statistics and bad input.  Random tiny Llama-3 / Qwen3 models (fp
 from __future__ import annotations
 
 import json
-
 import math
 
 import pytest
