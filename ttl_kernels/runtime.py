@@ -28,9 +28,11 @@ source), the simulator executes them as Python through the proxy, so the same so
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,13 +144,43 @@ def executes() -> bool:
 
 
 def _load(name: str, arch: str | None) -> Backend:
+    atexit.register(_unlink_ttnn_namespaces)  # every backend imports the real ttnn (ttl.sim does too)
     if name == "sim":
         return _load_sim()
     return _load_compiler(name, arch)
 
 
+def _unlink_ttnn_namespaces() -> None:
+    """At exit, take out the Python functions ttnn 0.69 stores on its nanobind classes, so that nanobind's
+    leak check (run after interpreter teardown) finds nothing alive ("nanobind: leaked 2 instances ...").
+
+    Two such functions reach a module namespace that CPython's teardown never clears: the module object
+    dies first, the namespace lives on as the functions' ``__globals__``, and the nanobind classes holding
+    the functions are not freed before the check (nanobind instances are invisible to the cycle collector):
+
+    * ``ttnn.Tensor.__matmul__`` (a lambda, ttnn/operations/matmul.py:125) -> the namespace of
+      ``ttnn.operations.matmul`` -> ``MatmulMultiCoreReuseMultiCast1DProgramConfig``, whose ``__init__``
+      keeps a default ``CoreRangeSet`` instance;
+    * ``ttnn.device.DispatchCoreConfig.__init__`` (a Python subclass of the nanobind class,
+      ttnn/device.py:108) -> the namespace of ``ttnn.device`` -> ``open_device``, whose default argument is
+      a ``DispatchCoreConfig`` instance.
+
+    Dropping those two class attributes is enough; the other operator lambdas on ``Tensor``
+    (ttnn/__init__.py:418-431) go too, as they are the same kind of link.  Nothing runs ttnn code after
+    this (ttnn's own exit hook only clears its operation registry).  The cached :class:`Backend` is kept on
+    purpose: it keeps the ``ttl.sim.ttnnsim`` module alive until CPython clears its namespace, which
+    otherwise holds the golden-function wrappers of 67 ttnn unary operations past teardown.
+    """
+    for module, cls_name in (("ttnn._ttnn.tensor", "Tensor"), ("ttnn.device", "DispatchCoreConfig")):
+        cls = getattr(sys.modules.get(module), cls_name, None)
+        for attr, value in list(vars(cls).items()) if isinstance(cls, type) else ():
+            if isinstance(value, types.FunctionType):
+                delattr(cls, attr)
+
+
 def _load_sim() -> Backend:
-    if "ttl" in sys.modules and not os.environ.get("TTLANG_SIM_ONLY") == "1" and hasattr(sys.modules["ttl"], "operation"):
+    compiler = sys.modules.get("ttl")
+    if compiler is not None and os.environ.get("TTLANG_SIM_ONLY") != "1" and hasattr(compiler, "operation"):
         raise RuntimeError("the tt-lang compiler is already imported in this process; the simulator needs its own")
     from ttl.sim import ttl as sim_ttl  # noqa: E402  (sets TTLANG_SIM_ONLY=1)
     from ttl.sim import ttnn as sim_ttnn
