@@ -126,16 +126,17 @@ def matmul(a, b, *, block: tuple[int, int, int] | None = None, grid: tuple[int, 
     return result(out, torch_io)
 
 
-def compile_case(M: int = 1024, K: int = 2048, N: int = 1024, bm: int = 4, bn: int = 4, bk: int = 8, gx: int = 8,
-                 gy: int = 8, dtype: str = "bf16") -> None:
-    """Compile-driver entry (``ttl-compile ttl_kernels.matmul.matmul:compile_case:M=..,bm=..``)."""
+def compile_case(M: int = 1024, K: int = 2048, N: int = 1024, bm: int | None = None, bn: int | None = None,
+                 bk: int | None = None, gx: int | None = None, gy: int | None = None, dtype: str = "bf16") -> None:
+    """Compile-driver entry (``ttl-compile ttl_kernels.matmul.matmul:compile_case:M=..,bm=..``); blocks default
+    to :func:`default_block`, the grid to the target's."""
     import torch
 
     from ..registry import torch_dtype
 
     a = torch.zeros(M, K, dtype=torch_dtype(dtype))
     b = torch.zeros(K, N, dtype=torch_dtype(dtype))
-    matmul(a, b, block=(bm, bn, bk), grid=(gx, gy))
+    matmul(a, b, block=None if bm is None else (bm, bn, bk), grid=None if gx is None else (gx, gy))
 
 
 compile_case.expected_ops = ("matmul_block", "copy_tile", "pack_tile(_block)?")

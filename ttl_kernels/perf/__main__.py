@@ -161,7 +161,7 @@ def run_figures(chips, json_path) -> int:
             print(f"      {r['name']:<26} {r['value']:9.4g} {r['unit']:<12} {'yes' if r['confirmed'] else 'no':<5} "
                   f"{r['source']}" + (f" [{r['note']}]" if r["note"] else ""))
     print("ethernet:", {k: (v.gbps, v.hop_latency_us, v.topology) for k, v in ETHERNET.items()})
-    print("roofline view (models/alspec_latency.py):",
+    print("roofline view (models/alspec/latency.py):",
           {k: (v.dram_gbps, v.attn_gbps, v.link_gbps) for k, v in HARDWARE.items()})
     if json_path:
         _write(json_path, {"figures": out, "ethernet": {k: vars(v) for k, v in ETHERNET.items()}})

@@ -104,7 +104,7 @@ _WH = {
     "dram_gbps": _f(288.0, "GB/s", "dram-wh (spec; 267 microbenchmark, 239-260 in decode matmuls)"),
     "dram_gb": _f(12.0, "GB", "specs-wh"),
     "l1_kib": _f(1464.0, "KiB", "numbers.md (L1 per core)"),
-    "peak_tflops": _f(74.0, "TFLOP/s", "specs-wh via numbers.md (bf16 spec peak; used by models/alspec_latency.py)"),
+    "peak_tflops": _f(74.0, "TFLOP/s", "specs-wh via numbers.md (bf16 spec peak; used by models/alspec/latency.py)"),
     "attn_gbps": _f(180.0, "GB/s", "flashdecode (ttnn FlashDecode, measured)"),
     "noc_bytes_per_cycle": _f(25.3, "B/cycle", "cycle-estimator (measured 64 KB asymptote, noc_latencies.yaml)"),
     "noc_latency_cycles": _f(293.0, "cycles", "cycle-estimator (small-transfer floor, noc_latencies.yaml)"),
@@ -123,7 +123,7 @@ _BH = {
     "dram_gbps": _f(512.0, "GB/s", "dram-bh (spec; 500 bank-adjacent, 344 arbitrary placement)"),
     "dram_gb": _f(32.0, "GB", "specs-bh"),
     "l1_kib": _f(1536.0, "KiB", "numbers.md (~1.5 MB per core)"),
-    "peak_tflops": _f(193.0, "TFLOP/s", "numbers.md (~193 measured; used by models/alspec_latency.py)"),
+    "peak_tflops": _f(193.0, "TFLOP/s", "numbers.md (~193 measured; used by models/alspec/latency.py)"),
     "attn_gbps": _p(512.0 * 180.0 / 288.0, "GB/s", "flashdecode", "Wormhole's 62% of spec applied to 512 GB/s"),
     "noc_bytes_per_cycle": _f(60.9, "B/cycle", "cycle-estimator (Blackhole profile)"),
     "noc_latency_cycles": _p(293.0, "cycles", "cycle-estimator", "Wormhole value, a placeholder there too"),
@@ -270,12 +270,12 @@ ETHERNET: dict[str, EthernetLink] = {
     "galaxy": EthernetLink("galaxy", 12.5, 0.65, 1, "32 chips, 4x8 mesh", "eth-wh"),
 }
 
-# ------------------------------------------------------------------ roofline view for models/alspec_latency
+# ------------------------------------------------------------------ roofline view for models/alspec/latency
 
 
 @dataclass(frozen=True)
 class Hardware:
-    """The per-device figures of models/alspec_latency.py (same fields, same values), so that module can
+    """The per-device figures of models/alspec/latency.py (same fields, same values), so that module can
     import them from here.  ``launch_us`` and ``link_latency_us`` are that model's own assumptions (5 us each),
     not measurements: the measured traced op-to-op gap is ~0.7 us (``figures(chip)["launch_us"]``) and an
     Ethernet hop ~0.65 us (:data:`ETHERNET`)."""
@@ -297,7 +297,7 @@ def _roofline(name: str, chip: str, link: EthernetLink | None) -> Hardware:
                     None if link is None else link.gbps, f["dram_gb"].value,
                     sources={k: f[k].source for k in ("dram_gbps", "attn_gbps", "peak_tflops", "dram_gb")}
                     | ({"link_gbps": link.source} if link else {})
-                    | {"launch_us": "assumed by models/alspec_latency.py", "link_latency_us": "assumed"})
+                    | {"launch_us": "assumed by models/alspec/latency.py", "link_latency_us": "assumed"})
 
 
 HARDWARE: dict[str, Hardware] = {
