@@ -16,24 +16,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from ttl_kernels import env
 
-import torch  # noqa: E402
+env.apply_defaults()  # before torch loads (OMP_WAIT_POLICY)
 
-from models.alspec import latency as lat  # noqa: E402
-from ttl_kernels import host, runtime  # noqa: E402
-from ttl_kernels.ccl import default_mesh, from_mesh, mesh_swap, mesh_swap_with_priority, priority_tiles, to_mesh  # noqa: E402
-from ttl_kernels.registry import model_dims  # noqa: E402
-from ttl_kernels.trace import trace_traffic  # noqa: E402
+import torch
 
-RESULTS = ROOT / "bench" / "results"
+from models.alspec import latency as lat
+from ttl_kernels import host, runtime
+from ttl_kernels.ccl import default_mesh, from_mesh, mesh_swap, mesh_swap_with_priority, priority_tiles, to_mesh
+from ttl_kernels.registry import model_dims
+from ttl_kernels.shapes import DECODE_ROWS
+from ttl_kernels.trace import trace_traffic
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def swap_traffic(rows: int, cols: int, with_priority: bool) -> dict:
@@ -59,24 +59,27 @@ def swap_traffic(rows: int, cols: int, with_priority: bool) -> dict:
             "per_device_link_bytes": n_out * tile, "traffic": t.as_dict()}
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hw", default="n300", choices=sorted(k for k, v in lat.HARDWARE.items() if v.link_gbps))
     ap.add_argument("--hit", default="0,0.5,0.875,1")
-    ap.add_argument("--out", default=str(RESULTS), help="where the two JSON files go (and the traffic records are read from)")
+    ap.add_argument("--out", default=str(RESULTS),
+                    help="where the two JSON files go (and the traffic records are read from)")
     a = ap.parse_args(argv)
     results = Path(a.out)
     results.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python bench/alspec.py", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python bench/alspec.py", *argv])
+    mach = env.machine()
     recs = []
     for h in model_dims("hidden"):
         for prio in (False, True):
-            r = swap_traffic(32, h, prio)
+            r = swap_traffic(DECODE_ROWS, h, prio)
             recs.append(r)
-            print(f"{r['op']:<24} [32, {h:>4}] bf16: {r['bytes']:>8} B (min {r['min_bytes']:>8}, ratio {r['ratio']:.3f}) "
-                  f"cores {r['cores']:>2} exact {r['exact']} sim {r['sim_wall_s']:.2f} s")
+            print(f"{r['op']:<24} [{DECODE_ROWS}, {h:>4}] bf16: {r['bytes']:>8} B (min {r['min_bytes']:>8}, ratio "
+                  f"{r['ratio']:.3f}) cores {r['cores']:>2} exact {r['exact']} sim {r['sim_wall_s']:.2f} s")
     (results / "alspec_swap_traffic.json").write_text(json.dumps(
-        {"command": command, "machine": platform.node(), "backend": runtime.backend_name(),
+        {"command": command, "machine": mach, "backend": runtime.backend_name(),
          "grid": list(runtime.grid()), "results": recs}, indent=1))
     measured = lat.load_measured(sorted(results.glob("*.json")))
     hits = [float(x) for x in a.hit.split(",")]
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
     print(f"\n{shape.name} on a {hw.name} pair vs one chip, S=128, batch 1; measured traffic ratios {measured.ratio}")
     print(lat.format_table(rows))
     (results / "alspec_latency.json").write_text(json.dumps(
-        {"command": command, "machine": platform.node(), "hw": hw.__dict__, "model": shape.__dict__, "paper": lat.PAPER,
+        {"command": command, "machine": mach, "hw": hw.__dict__, "model": shape.__dict__, "paper": lat.PAPER,
          "measured": {"ratio": measured.ratio, "sources": measured.sources}, "rows": rows}, indent=1))
     print(f"\nwrote {results / 'alspec_swap_traffic.json'} and {results / 'alspec_latency.json'}")
     return 0 if all(r["exact"] for r in recs) else 1

@@ -27,32 +27,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ttl_kernels import env
 
-import torch  # noqa: E402
+env.apply_defaults()  # before torch loads (OMP_WAIT_POLICY)
 
-from ttl_kernels import host, runtime  # noqa: E402
-from ttl_kernels.attention import make_speculative_decode  # noqa: E402
-from ttl_kernels.attention._common import parse  # noqa: E402
-from ttl_kernels.attention._plan import MergePlan, PartialPlan, flash_plan, spec_plan  # noqa: E402
-from ttl_kernels.attention.flash_decode import flash_plans, run_flash_decode  # noqa: E402
-from ttl_kernels.attention.speculative_decode import spec_plans  # noqa: E402
-from ttl_kernels.shapes import MODEL_SHAPES  # noqa: E402
-from ttl_kernels.testing import pcc  # noqa: E402
-from ttl_kernels.trace import trace_traffic  # noqa: E402
+import torch
 
-HW_GBPS = {"n150": 288.0, "p150": 512.0}
-TTNN_GBPS = 180.0  # ttnn flash decode on Wormhole (numbers.md)
-GRIDS = {"n150": (8, 8), "p150": (13, 10)}
+from models.alspec.latency import HARDWARE
+from ttl_kernels import host, runtime
+from ttl_kernels.attention import make_speculative_decode
+from ttl_kernels.attention._common import parse
+from ttl_kernels.attention._plan import MergePlan, PartialPlan, flash_plan, spec_plan
+from ttl_kernels.attention.flash_decode import flash_plans, run_flash_decode
+from ttl_kernels.attention.speculative_decode import spec_plans
+from ttl_kernels.shapes import MODEL_SHAPES
+from ttl_kernels.testing import pcc
+from ttl_kernels.trace import trace_traffic
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GRIDS = runtime.TARGET_GRIDS  # n150 8x8, p150 13x10
+HW_GBPS = {hw: HARDWARE[hw].dram_gbps for hw in GRIDS}
+TTNN_GBPS = HARDWARE["n150"].attn_gbps  # ttnn flash decode on Wormhole (the anchor)
 BF16 = host.TILE_BYTES["bf16"]
 
 
@@ -134,7 +134,8 @@ def run_case(kind: str, ctx: int, chunk: int, lam: float, m: dict, tensors) -> d
         kv_core = per_core_kv(get_context().trace_events[start:])
     wall = time.perf_counter() - t0
     (plan,) = plans
-    mplan = None if (kind == "flash" and plan.np == 1) else MergePlan(plan.gx, plan.gy, 0, 1, m["n_kv"], a.dt, plan.np, int(kind != "flash"), lam * lam)
+    mplan = None if (kind == "flash" and plan.np == 1) else \
+        MergePlan(plan.gx, plan.gy, 0, 1, m["n_kv"], a.dt, plan.np, int(kind != "flash"), lam * lam)
     modelled = model_bytes(plan, mplan)
     minimum = 2 * m["n_kv"] * ctx * m["head_dim"] * 2
     loads = list(kv_core.values())
@@ -177,24 +178,29 @@ def run_case(kind: str, ctx: int, chunk: int, lam: float, m: dict, tensors) -> d
     return row
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--contexts", default="1024,2048,4096,8192,16384,32768,65536,131072")
     ap.add_argument("--kernels", default="flash,speculative")
     ap.add_argument("--lambda", dest="lam", type=float, default=0.1)
     ap.add_argument("--chunk", type=int, default=128)
-    ap.add_argument("--check", action="store_true", help="also compare the outputs with the torch reference (slow at long contexts)")
-    ap.add_argument("--json", default="bench/results/attention.json")
+    ap.add_argument("--check", action="store_true",
+                    help="also compare the outputs with the torch reference (slow at long contexts)")
+    ap.add_argument("--json", default=str(RESULTS / "attention.json"))
     a = ap.parse_args(argv)
     m = MODEL_SHAPES["llama-3.1-8b"]
     b = runtime.backend()
     if b.name != "sim":
-        raise SystemExit("bench/attention.py traces the simulator; run it with TTL_KERNELS_BACKEND=sim (or auto without a device)")
-    print(f"# bench/attention.py on {platform.node()}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, Llama-3.1-8B heads "
-          f"({m['n_q']} q / {m['n_kv']} kv, head_dim {m['head_dim']}), batch 1, bf16 KV, S = {a.chunk}, lambda = {a.lam}")
-    hdr = (f"{'kernel':<11} {'ctx':>6} {'bytes':>12} {'min':>12} {'ratio':>6} {'p150':>6} {'kvcores':>7} {'max/mean':>8} "
-           f"{'n150 us':>8} {'p150 us':>8} {'ttnn180':>8} {'2S/P':>6} {'sim s':>7} {'upload s':>8}")
-    print(hdr)
+        raise SystemExit("bench/attention.py traces the simulator; run it with TTL_KERNELS_BACKEND=sim (or auto "
+                         "without a device)")
+    mach = env.machine()
+    print(f"# bench/attention.py on {mach['node']}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, Llama-3.1-8B "
+          f"heads ({m['n_q']} q / {m['n_kv']} kv, head_dim {m['head_dim']}), batch 1, bf16 KV, S = {a.chunk}, "
+          f"lambda = {a.lam}")
+    print(f"{'kernel':<11} {'ctx':>6} {'bytes':>12} {'min':>12} {'ratio':>6} {'p150':>6} {'kvcores':>7} "
+          f"{'max/mean':>8} {'n150 us':>8} {'p150 us':>8} {'ttnn' + format(TTNN_GBPS, 'g'):>8} {'2S/P':>6} "
+          f"{'sim s':>7} {'upload s':>8}")
     rows = []
     for ctx in [int(x) for x in a.contexts.split(",") if x]:
         g = torch.Generator().manual_seed(ctx)
@@ -213,20 +219,21 @@ def main(argv=None) -> int:
                 r["pcc_exact"] = round(pcc(o, ref.sdpa_decode(q, k, v, [ctx - 1])), 6)
             rows.append(r)
             share = f"{r['approx_kv_share']:.3f}" if "approx_kv_share" in r else "-"
-            print(f"{kind:<11} {ctx:>6} {r['bytes']:>12,} {r['min_bytes']:>12,} {r['ratio']:>6.3f} {r['ratio_p150']:>6.3f} {r['kv_cores']:>7} "
-                  f"{r['kv_max_over_mean']:>8.3f} {r['roofline_us_n150']:>8.1f} {r['roofline_us_p150']:>8.1f} {r['min_at_ttnn_180gbps_us']:>8.1f} "
+            print(f"{kind:<11} {ctx:>6} {r['bytes']:>12,} {r['min_bytes']:>12,} {r['ratio']:>6.3f} "
+                  f"{r['ratio_p150']:>6.3f} {r['kv_cores']:>7} {r['kv_max_over_mean']:>8.3f} "
+                  f"{r['roofline_us_n150']:>8.1f} {r['roofline_us_p150']:>8.1f} {r['min_at_ttnn_180gbps_us']:>8.1f} "
                   f"{share:>6} {r['sim_wall_s']:>7.1f} {r['upload_s']:>8.1f}", flush=True)
             if not r["model_matches_trace"]:
                 print(f"  !! plan model {r['model_bytes_n150']:,} bytes != traced {r['bytes']:,}")
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"command": "python bench/attention.py " + " ".join(sys.argv[1:] if argv is None else argv), "machine": platform.node(),
-           "backend": b.name, "grid": list(b.grid), "model": "llama-3.1-8b", "batch": 1, "kv_dtype": "bf16", "chunk": a.chunk,
+    doc = {"command": " ".join(["python bench/attention.py", *argv]), "machine": mach, "backend": b.name,
+           "grid": list(b.grid), "model": "llama-3.1-8b", "batch": 1, "kv_dtype": "bf16", "chunk": a.chunk,
            "lambda": a.lam, "bandwidth_gbps": HW_GBPS, "ttnn_anchor_gbps": TTNN_GBPS, "rows": rows}
-    if out.exists() and a.json.endswith("attention.json"):
+    if out.exists() and out.name == "attention.json":
         try:  # keep rows of other contexts from earlier (partial) runs
-            old = json.loads(out.read_text())
-            keep = [r for r in old.get("rows", []) if (r["kernel"], r["context"]) not in {(x["kernel"], x["context"]) for x in rows}]
+            new = {(x["kernel"], x["context"]) for x in rows}
+            keep = [r for r in json.loads(out.read_text()).get("rows", []) if (r["kernel"], r["context"]) not in new]
             doc["rows"] = sorted(keep + rows, key=lambda r: (r["kernel"], r["context"]))
         except (ValueError, KeyError):
             pass

@@ -16,32 +16,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ttl_kernels import env
 
-from models.alspec.latency import HARDWARE, Kernel, kernel_time  # noqa: E402
-from models.decoder_step import decode_step  # noqa: E402
-from models.kernel_model import ShapeOps  # noqa: E402
-from reference.decoder import DecoderConfig  # noqa: E402
-from ttl_kernels import runtime  # noqa: E402
-from ttl_kernels.shapes import MODEL_SHAPES  # noqa: E402
-from ttl_kernels.trace import trace_traffic  # noqa: E402
+env.apply_defaults()  # before torch loads (OMP_WAIT_POLICY)
 
+from models.alspec.latency import HARDWARE, Kernel, kernel_time
+from models.decoder_step import decode_step
+from models.kernel_model import ShapeOps
+from reference import registry
+from reference.config import DecoderConfig
+from ttl_kernels import runtime
+from ttl_kernels.trace import trace_traffic
+
+RESULTS = Path(__file__).resolve().parent / "results"
+HWS = ("n150", "p150")
 OPS = ("rmsnorm", "add_rmsnorm", "head_rmsnorm", "rope", "kv_update", "attention", "silu_mul", "matmul")
-
-
-def config_of(name: str, layers: int | None) -> DecoderConfig:
-    m = MODEL_SHAPES[name]
-    return DecoderConfig(arch=m["arch"], vocab_size=m["vocab"], hidden_size=m["hidden"], intermediate_size=m["intermediate"],
-                         num_layers=layers or m["layers"], num_heads=m["n_q"], num_kv_heads=m["n_kv"], head_dim=m["head_dim"],
-                         rms_norm_eps=m["eps"], rope_theta=m["rope_theta"], rope_scaling=m["rope_scaling"],
-                         qk_norm=m["arch"] == "qwen3")
 
 
 def flops(op: str, args, c: DecoderConfig, ctx: int) -> float:
@@ -55,7 +49,7 @@ def flops(op: str, args, c: DecoderConfig, ctx: int) -> float:
 
 
 def measure(name: str, ctx: int, layers: int | None) -> dict:
-    c = config_of(name, layers)
+    c = registry.config(name, **({"num_layers": layers} if layers else {}))
     ops = ShapeOps(c, max_seq_len=ctx + 1)
     cache = ops.new_cache(1)
     cache.lengths.fill_(ctx)
@@ -94,44 +88,51 @@ def measure(name: str, ctx: int, layers: int | None) -> dict:
     for op, s in sorted(stats.items(), key=lambda kv: -kv[1]["bytes"]):
         k = Kernel(op, s["bytes"], s["flops"], "dram")
         r = dict(op=op, **{key: round(v, 4) if isinstance(v, float) else v for key, v in s.items()})
-        for hw in ("n150", "p150"):
+        for hw in HWS:
             # per call launch overhead: kernel_time adds one launch; add the rest for multi-call ops
             extra = (s["calls"] - 1) * HARDWARE[hw].launch_us * 1e-6
             r[f"{hw}_us"] = round((kernel_time(k, HARDWARE[hw]) + extra) * 1e6, 2)
         rows.append(r)
-    full_layers = MODEL_SHAPES[name]["layers"]
+    full_layers = registry.config(name).num_layers
     scale = full_layers / c.num_layers
-    total = {hw: sum(r[f"{hw}_us"] for r in rows) for hw in ("n150", "p150")}
-    head = {hw: sum(r[f"{hw}_us"] for r in rows if r["op"] == "lm_head") for hw in ("n150", "p150")}
-    return {"model": name, "context": ctx, "layers_run": c.num_layers, "layers_model": full_layers, "sim_wall_s": round(wall, 2),
-            "ops": rows, "step_us": {hw: round(v, 1) for hw, v in total.items()},
+    total = {hw: sum(r[f"{hw}_us"] for r in rows) for hw in HWS}
+    head = {hw: sum(r[f"{hw}_us"] for r in rows if r["op"] == "lm_head") for hw in HWS}
+    return {"model": name, "context": ctx, "layers_run": c.num_layers, "layers_model": full_layers,
+            "sim_wall_s": round(wall, 2), "ops": rows, "step_us": {hw: round(v, 1) for hw, v in total.items()},
             # the LM head runs once per step; everything else scales with the model's depth
-            "model_step_ms_estimate": {hw: round(((total[hw] - head[hw]) * scale + head[hw]) / 1e3, 3) for hw in ("n150", "p150")}}
+            "model_step_ms_estimate": {hw: round(((total[hw] - head[hw]) * scale + head[hw]) / 1e3, 3) for hw in HWS}}
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="tiny-qwen3,tiny-llama,llama-3.1-8b,qwen3-8b")
+    ap.add_argument("--models", default="tiny-qwen3,tiny-llama,llama-3.1-8b,qwen3-8b",
+                    help=f"comma-separated names of reference.registry ({', '.join(registry.names())})")
     ap.add_argument("--context", type=int, default=1024)
-    ap.add_argument("--json", default="bench/results/decode_step.json")
+    ap.add_argument("--json", default=str(RESULTS / "decode_step.json"))
     a = ap.parse_args(argv)
     runtime.use_backend("sim")
     b = runtime.backend()
-    print(f"# bench/decode_step.py on {platform.node()}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, context {a.context}, batch 1")
+    mach = env.machine()
+    print(f"# bench/decode_step.py on {mach['node']}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, "
+          f"context {a.context}, batch 1")
     results = []
     for name in a.models.split(","):
         layers = None if name.startswith("tiny") else 1
         r = measure(name, a.context, layers)
         results.append(r)
+        est = r["model_step_ms_estimate"]
         print(f"\n{name}: {r['layers_run']} of {r['layers_model']} layers simulated in {r['sim_wall_s']} s")
         print(f"  {'op':<13} {'calls':>5} {'sim s':>7} {'bytes':>13} {'GFLOP':>8} {'n150 us':>9} {'p150 us':>9}")
         for o in r["ops"]:
-            print(f"  {o['op']:<13} {o['calls']:>5} {o['sim_s']:>7.2f} {o['bytes']:>13,.0f} {o['flops'] / 1e9:>8.3f} {o['n150_us']:>9.1f} {o['p150_us']:>9.1f}")
-        print(f"  step ({r['layers_run']} layers): n150 {r['step_us']['n150']:.1f} us, p150 {r['step_us']['p150']:.1f} us;"
-              f" whole model estimate n150 {r['model_step_ms_estimate']['n150']:.2f} ms, p150 {r['model_step_ms_estimate']['p150']:.2f} ms")
+            print(f"  {o['op']:<13} {o['calls']:>5} {o['sim_s']:>7.2f} {o['bytes']:>13,.0f} {o['flops'] / 1e9:>8.3f} "
+                  f"{o['n150_us']:>9.1f} {o['p150_us']:>9.1f}")
+        print(f"  step ({r['layers_run']} layers): n150 {r['step_us']['n150']:.1f} us, p150 {r['step_us']['p150']:.1f} "
+              f"us; whole model estimate n150 {est['n150']:.2f} ms, p150 {est['p150']:.2f} ms")
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": " ".join(["python bench/decode_step.py", *(sys.argv[1:] if argv is None else argv)]), "machine": platform.node(), "results": results}, indent=1))
+    out.write_text(json.dumps({"command": " ".join(["python bench/decode_step.py", *argv]), "machine": mach,
+                               "results": results}, indent=1))
     print(f"wrote {out}")
     return 0
 

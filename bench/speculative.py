@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -50,20 +49,15 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from ttl_kernels import env
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+env.apply_defaults()  # before torch loads: OMP_WAIT_POLICY, HF offline
 
-import torch  # noqa: E402
+import torch
 
-from bench.machine import machine  # noqa: E402
 from models.corpus import heldout_prompts
-from models.sampling import SamplingParams  # noqa: E402
-from models.speculative import (  # noqa: E402
+from models.sampling import SamplingParams
+from models.speculative import (
     AutoregressiveDraft,
     DFlashRunner,
     Generation,
@@ -71,24 +65,19 @@ from models.speculative import (  # noqa: E402
     plain_generate,
     speculative_generate,
 )
-from models.targets import (
-    ByteTokenizer,  # noqa: E402
-    TorchTarget,
-)
+from models.targets import ByteTokenizer, TorchTarget
+from reference import registry
 
-CKPT = ROOT / "checkpoints"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
 TOKENIZER_DIR = ROOT / "training" / "data" / "tokenizer"
+DRAFT_DIR = "tiny-qwen3-coder-draft"  # the shipped small draft (not a registry name: no kernel runs it)
 DEFAULT_DIRS = {
-    "target": CKPT / "tiny-qwen3-coder",
-    "draft": CKPT / "tiny-qwen3-coder-draft",
-    "dflash-b16": CKPT / "tiny-qwen3-coder-dflash-b16",
-    "dflash-b8": CKPT / "tiny-qwen3-coder-dflash-b8",
+    "target": registry.checkpoint(registry.CHECKPOINTS["tiny-qwen3"]),
+    "draft": registry.checkpoint(DRAFT_DIR),
+    "dflash-b16": registry.checkpoint("tiny-qwen3-coder-dflash-b16"),
+    "dflash-b8": registry.checkpoint("tiny-qwen3-coder-dflash-b8"),
 }
-# the trained recipes' shapes (training/run_targets.sh, training/train_small_draft.py defaults)
-TARGET_SHAPE = dict(num_hidden_layers=4, hidden_size=256, num_attention_heads=4, num_key_value_heads=2, head_dim=64,
-                    intermediate_size=512)
-DRAFT_SHAPE = dict(num_hidden_layers=2, hidden_size=128, num_attention_heads=2, num_key_value_heads=1, head_dim=64,
-                   intermediate_size=384)
 OURS = ("plain", "layer-skip", "small-draft", "dflash-b8", "dflash-b16")
 HF = ("hf-generate", "hf-assisted", "hf-prompt-lookup")
 DEFAULT_METHODS = {"torch": OURS + HF, "sim": ("plain", "dflash-b16", "dflash-b8")}
@@ -104,17 +93,26 @@ def _rel(p: Path) -> str:
 # ------------------------------------------------------------------------------------------ checkpoints
 
 
-def random_hf_checkpoint(out: Path, shape: dict, seed: int, vocab: int = 4096) -> Path:
-    """A deterministic random Qwen3 HF directory (config, safetensors, the training tokenizer when present)."""
+def stand_in_config(role: str) -> dict:
+    """The HF config of a random stand-in for ``role`` (``target`` or ``draft``): the shipped checkpoint's (its shape
+    comes from :mod:`reference.registry`, like every model shape of the project)."""
+    if role == "target":
+        d = registry.hf_dict("tiny-qwen3")
+    else:
+        d = json.loads((registry.checkpoint(DRAFT_DIR) / "config.json").read_text())
+    return {k: v for k, v in d.items() if k not in ("architectures", "dtype", "torch_dtype", "transformers_version")}
+
+
+def random_hf_checkpoint(out: Path, config: dict, seed: int) -> Path:
+    """A deterministic random Qwen3 HF directory of the HF ``config`` (config, safetensors, the training tokenizer
+    when present)."""
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
-    cfg = Qwen3Config(vocab_size=vocab, max_position_embeddings=4096, rms_norm_eps=1e-6, tie_word_embeddings=True,
-                      bos_token_id=0, eos_token_id=0, pad_token_id=2, use_sliding_window=False,
-                      rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, **shape)
+    cfg = Qwen3Config.from_dict(config)
     torch.manual_seed(seed)
     m = Qwen3ForCausalLM(cfg).eval()
     with torch.no_grad():
-        for n, p in m.named_parameters():
+        for p in m.parameters():
             if p.dim() > 1:  # larger than HF's 0.02 init so greedy choices are not near-ties
                 p.normal_(0, 0.05)
     m.save_pretrained(out, safe_serialization=True)
@@ -151,16 +149,20 @@ def resolve_dirs(a, tmp: Path, wanted: list[str]) -> tuple[dict[str, Path | None
         else:
             dirs[role], status[role] = None, f"MISSING: {_rel(p)}"
     if dirs["target"] is None:
-        dirs["target"] = random_hf_checkpoint(tmp / "random-target", TARGET_SHAPE, a.seed)
+        dirs["target"] = random_hf_checkpoint(tmp / "random-target", stand_in_config("target"), a.seed)
         notes.append(f"no trained target at {_rel(DEFAULT_DIRS['target'])}: a deterministic random Qwen3 of the same "
-                     "shape stands in; every acceptance / speedup figure below is meaningless until `make train` has run")
+                     "shape stands in; every acceptance / speedup figure below is meaningless until `make train` has "
+                     "run")
     if needs["draft"] and dirs["draft"] is None:
-        dirs["draft"] = random_hf_checkpoint(tmp / "random-draft", DRAFT_SHAPE, a.seed + 1)
-        notes.append(f"no trained small draft at {_rel(DEFAULT_DIRS['draft'])}: a random 2-layer Qwen3 stands in "
-                     "(small-draft and hf-assisted figures are meaningless)")
+        cfg = stand_in_config("draft")
+        dirs["draft"] = random_hf_checkpoint(tmp / "random-draft", cfg, a.seed + 1)
+        notes.append(f"no trained small draft at {_rel(DEFAULT_DIRS['draft'])}: a random "
+                     f"{cfg['num_hidden_layers']}-layer Qwen3 stands in (small-draft and hf-assisted figures are "
+                     "meaningless)")
     for b in ("dflash-b16", "dflash-b8"):
         if needs[b] and dirs[b] is None:
-            notes.append(f"no trained DFlash draft at {_rel(DEFAULT_DIRS[b])}: random weights stand in ({b} tau ~1, meaningless)")
+            notes.append(f"no trained DFlash draft at {_rel(DEFAULT_DIRS[b])}: random weights stand in ({b} tau ~1, "
+                         "meaningless)")
     return dirs, status, notes
 
 
@@ -277,15 +279,18 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
             for n in a.skip_layers:  # one method per kept-layer count (a sweep when several are given)
                 label = name if len(a.skip_layers) == 1 else f"{name}-{n}"
                 d = AutoregressiveDraft(layer_skip(model, n), a.skip_k, label)
-                info.setdefault("layer_skip", []).append({"method": label, "layers": n, "of": model.config.num_layers, "k": a.skip_k})
-                methods.append(ours(label, f"self-draft: first {n} of {model.config.num_layers} target layers, k={a.skip_k}",
+                info.setdefault("layer_skip", []).append({"method": label, "layers": n, "of": model.config.num_layers,
+                                                          "k": a.skip_k})
+                methods.append(ours(label, f"self-draft: first {n} of {model.config.num_layers} target layers, "
+                                           f"k={a.skip_k}",
                                     target, d, stop, params))
         elif name == "small-draft":
             small = small or load_decoder(dirs["draft"])[0]
             d = AutoregressiveDraft(small, a.k, name, target_vocab=model.config.vocab_size)
             info["small_draft"] = {"dir": _rel(dirs["draft"]), "layers": small.config.num_layers,
                                    "hidden": small.config.hidden_size, "k": a.k}
-            methods.append(ours(name, f"small separate draft ({small.config.num_layers}L H{small.config.hidden_size}), k={a.k}",
+            methods.append(ours(name, f"small separate draft ({small.config.num_layers}L "
+                                      f"H{small.config.hidden_size}), k={a.k}",
                                 target, d, stop, params))
         elif name in ("dflash-b8", "dflash-b16"):
             from models.dflash import DFlashDraft
@@ -299,10 +304,12 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
                 src = "random weights"
             runner = DFlashRunner(dd, target, block_size=block, name=name)
             trained_block = dd.config.block_size
-            info[name] = {"dir": src, "block_size": block, "trained_block_size": trained_block, "layers": dd.config.num_layers,
-                          "target_layer_ids": list(dd.config.target_layer_ids)}
-            methods.append(ours(name, f"DFlash block draft ({dd.config.num_layers}L), block {block} ({block - 1} proposals), {src}"
-                                + (f" (trained at block {trained_block})" if trained_block != block else ""), target, runner, stop, params))
+            info[name] = {"dir": src, "block_size": block, "trained_block_size": trained_block,
+                          "layers": dd.config.num_layers, "target_layer_ids": list(dd.config.target_layer_ids)}
+            desc = f"DFlash block draft ({dd.config.num_layers}L), block {block} ({block - 1} proposals), {src}"
+            if trained_block != block:
+                desc += f" (trained at block {trained_block})"
+            methods.append(ours(name, desc, target, runner, stop, params))
         elif name in HF:
             if a.backend != "torch":
                 raise ValueError(f"--methods: {name} runs on the torch backend only")
@@ -315,7 +322,8 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
                     hf_draft.generation_config.num_assistant_tokens = a.hf_assist_k
                     hf_draft.generation_config.num_assistant_tokens_schedule = "constant"
                     hf_draft.generation_config.assistant_confidence_threshold = 0.0
-                    desc = f"transformers assisted generation, the same small draft, constant {a.hf_assist_k} draft tokens"
+                    desc = (f"transformers assisted generation, the same small draft, constant {a.hf_assist_k} "
+                            "draft tokens")
                 else:
                     desc = "transformers assisted generation, the same small draft, transformers' default schedule"
                 gcd = hf_draft.generation_config
@@ -327,7 +335,8 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
             else:
                 extra = {"prompt_lookup_num_tokens": a.prompt_lookup}
                 info["hf_prompt_lookup"] = {"prompt_lookup_num_tokens": a.prompt_lookup}
-                methods.append(hf_method(name, f"transformers prompt lookup, {a.prompt_lookup} tokens", hf_target, stop, extra))
+                desc = f"transformers prompt lookup, {a.prompt_lookup} tokens"
+                methods.append(hf_method(name, desc, hf_target, stop, extra))
         else:
             raise ValueError(f"--methods: unknown method {name!r}; expected some of {', '.join(OURS + HF)}")
     return methods, target, model, tok, info
@@ -360,16 +369,17 @@ def run(a) -> dict:
     try:
         dirs, status, notes = resolve_dirs(a, tmp, wanted)
         methods, target, model, tok, info = build_methods(a, wanted, dirs, notes)
-        info["target"] = status["target"] if status["target"].startswith("trained") else "random stand-in (no trained target)"
+        trained = status["target"].startswith("trained")
+        info["target"] = status["target"] if trained else "random stand-in (no trained target)"
         prompts = heldout_prompts(tok, a.num_prompts, a.prompt_tokens)
         if isinstance(tok, ByteTokenizer):
             notes.append("no tokenizer: byte-level stand-in tokenizer")
         if len(prompts) < a.num_prompts:
             notes.append(f"only {len(prompts)} prompts available (asked for {a.num_prompts})")
         enc = [tok.encode(p) for p in prompts]
-        mach = machine()
-        print(f"# bench/speculative.py on {mach['node']} ({mach['cpu']}, {mach['torch_threads']} torch threads), backend {a.backend}, "
-              f"{len(prompts)} prompts, {a.max_new_tokens} new tokens, greedy", flush=True)
+        mach = env.machine()
+        print(f"# bench/speculative.py on {mach['node']} ({mach['cpu']}, {mach['torch_threads']} torch threads), "
+              f"backend {a.backend}, {len(prompts)} prompts, {a.max_new_tokens} new tokens, greedy", flush=True)
         for n in notes:
             print("note:", n, flush=True)
         # warm-up: every method once on a short generation (first-call allocations, lazy imports, uploads)
@@ -378,7 +388,8 @@ def run(a) -> dict:
         reference_tokens = None
         if a.backend != "torch":  # the fp32 torch reference's greedy output, for the bf16-kernel identity check
             ref = TorchTarget(model)
-            reference_tokens = [plain_generate(ref, ids, a.max_new_tokens, SamplingParams(), target.stop_tokens).tokens for ids in enc]
+            reference_tokens = [plain_generate(ref, ids, a.max_new_tokens, SamplingParams(), target.stop_tokens).tokens
+                                for ids in enc]
         rows = []
         for i, ids in enumerate(enc):
             r = i % len(methods)
@@ -388,11 +399,12 @@ def run(a) -> dict:
                 toks, sec, st = m.run(ids, a.max_new_tokens)
                 res[m.name] = {"tokens": toks, "seconds": sec, **st}
             base = res["plain"]["tokens"]
-            for name, x in res.items():
+            for x in res.values():
                 x["mismatch_vs_plain"] = first_mismatch(base, x["tokens"])
                 if reference_tokens is not None:
                     x["mismatch_vs_torch_plain"] = first_mismatch(reference_tokens[i], x["tokens"])
-            rows.append({"prompt": prompts[i], "prompt_tokens": len(ids), "order": [m.name for m in order], "methods": res})
+            rows.append({"prompt": prompts[i], "prompt_tokens": len(ids), "order": [m.name for m in order],
+                         "methods": res})
             print(f"[{i + 1}/{len(enc)}] " + " | ".join(
                 f"{n} {len(x['tokens'])} tok {x['seconds']:.2f}s{'' if x['mismatch_vs_plain'] is None else ' MISMATCH'}"
                 for n, x in res.items()), flush=True)
@@ -404,19 +416,26 @@ def run(a) -> dict:
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
             "backend": a.backend,
             "checkpoints": status,
-            "settings": {"prompts": len(prompts), "prompt_tokens_max": a.prompt_tokens, "max_new_tokens": a.max_new_tokens,
-                         "greedy": True, "interleaved": True, "warmup": True, **info},
+            "settings": {"prompts": len(prompts), "prompt_tokens_max": a.prompt_tokens,
+                         "max_new_tokens": a.max_new_tokens, "greedy": True, "interleaved": True, "warmup": True,
+                         **info},
             "notes": notes,
             "methods": summary,
             "identical_all": all(s["identical_to_plain"] == s["prompts"] for s in summary.values()),
             "rows": rows,
         }
         if reference_tokens is not None:
-            doc["identical_to_torch_all"] = all(s.get("identical_to_torch_plain") == s["prompts"] for s in summary.values())
+            doc["identical_to_torch_all"] = all(s.get("identical_to_torch_plain") == s["prompts"]
+                                                for s in summary.values())
         doc["seconds"] = round(time.perf_counter() - t_start, 1)
         return doc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rate(x: dict) -> float:
+    """Tokens per second of one generation record."""
+    return len(x["tokens"]) / x["seconds"]
 
 
 def summarize(methods, rows, backend: str) -> dict:
@@ -434,11 +453,13 @@ def summarize(methods, rows, backend: str) -> dict:
         s = {"kind": m.kind, "description": m.description, "prompts": len(xs), "tokens": tok, "seconds": round(sec, 4),
              "tokens_per_s": round(tps, 3), "seconds_per_token": round(sec / tok, 5) if tok else None,
              "speedup_vs_plain": round(tps / (plain_tok / plain_s), 4) if plain_s and plain_tok else None,
-             "speedup_per_prompt": [round((len(x["tokens"]) / x["seconds"]) / (len(r["methods"]["plain"]["tokens"]) / r["methods"]["plain"]["seconds"]), 4)
-                                    for x, r in zip(xs, rows) if x["seconds"] and r["methods"]["plain"]["seconds"]],
+             "speedup_per_prompt": [round(rate(x) / rate(r["methods"]["plain"]), 4) for x, r in zip(xs, rows)
+                                    if x["seconds"] and r["methods"]["plain"]["seconds"]],
              "identical_to_plain": sum(x["mismatch_vs_plain"] is None for x in xs),
-             "mismatches": [{"prompt": i, **x["mismatch_vs_plain"]} for i, x in enumerate(xs) if x["mismatch_vs_plain"]]}
-        s["speedup_per_prompt_median"] = round(statistics.median(s["speedup_per_prompt"]), 4) if s["speedup_per_prompt"] else None
+             "mismatches": [{"prompt": i, **x["mismatch_vs_plain"]} for i, x in enumerate(xs)
+                            if x["mismatch_vs_plain"]]}
+        per_prompt = s["speedup_per_prompt"]
+        s["speedup_per_prompt_median"] = round(statistics.median(per_prompt), 4) if per_prompt else None
         if hf_s and hf_tok:
             s["speedup_vs_hf_generate"] = round(tps / (hf_tok / hf_s), 4)
         if "mismatch_vs_torch_plain" in xs[0]:
@@ -451,9 +472,11 @@ def summarize(methods, rows, backend: str) -> dict:
             s.update({
                 "k": k,
                 "tau": round((acc + steps) / steps, 4) if steps else 1.0,
-                "tau_definition": "tokens emitted per target verify step (accepted + 1 bonus/correction), prefill excluded",
+                "tau_definition": "tokens emitted per target verify step (accepted + 1 bonus/correction), prefill "
+                                  "excluded",
                 "acceptance_rate": round(acc / prop, 4) if prop else 0.0,
-                "per_position_acceptance": [round(sum(x["accepted_at"][j] for x in xs) / steps, 4) for j in range(k)] if steps else [],
+                "per_position_acceptance": [round(sum(x["accepted_at"][j] for x in xs) / steps, 4) for j in range(k)]
+                                           if steps else [],
                 "histogram": [sum(x["histogram"][n] for x in xs) for n in range(k + 1)],
                 "histogram_definition": "histogram[n] = verify steps that accepted n proposals (emitted n + 1 tokens)",
                 "verify_steps": steps,
@@ -478,9 +501,10 @@ def summarize(methods, rows, backend: str) -> dict:
 
 def print_table(doc: dict) -> None:
     sim = doc["backend"] != "torch"
-    print(f"\n{doc['command']}\n{doc['machine']['node']} ({doc['machine']['cpu']}, {doc['machine']['torch_threads']} threads), "
-          f"{doc['settings']['prompts']} prompts x {doc['settings']['max_new_tokens']} new tokens, greedy")
-    hdr = f"{'method':<18} {'tau':>5} {'accept':>7} {'tok/s':>8} {'s/tok':>7} {'speedup':>8} {'vs HF gen':>9} {'==plain':>8}"
+    print(f"\n{doc['command']}\n{doc['machine']['node']} ({doc['machine']['cpu']}, {doc['machine']['torch_threads']} "
+          f"threads), {doc['settings']['prompts']} prompts x {doc['settings']['max_new_tokens']} new tokens, greedy")
+    hdr = (f"{'method':<18} {'tau':>5} {'accept':>7} {'tok/s':>8} {'s/tok':>7} {'speedup':>8} {'vs HF gen':>9} "
+           f"{'==plain':>8}")
     if sim:
         hdr += f" {'s/step':>7} {'==torch':>8}"
     print(hdr)
@@ -491,27 +515,38 @@ def print_table(doc: dict) -> None:
         line = (f"{name:<18} {tau:>5} {acc:>7} {s['tokens_per_s']:>8.2f} {s['seconds_per_token'] or 0:>7.3f} "
                 f"{s['speedup_vs_plain']:>7.2f}x {hfv:>9} {s['identical_to_plain']:>4}/{s['prompts']:<3}")
         if sim:
-            line += f" {s.get('seconds_per_target_step') or 0:>7.2f} {s.get('identical_to_torch_plain', 0):>4}/{s['prompts']:<3}"
+            line += (f" {s.get('seconds_per_target_step') or 0:>7.2f} "
+                     f"{s.get('identical_to_torch_plain', 0):>4}/{s['prompts']:<3}")
         print(line)
     for name, s in doc["methods"].items():
         if s.get("per_position_acceptance"):
-            print(f"  {name}: per-position acceptance {' '.join(f'{x:.2f}' for x in s['per_position_acceptance'])}; histogram {s['histogram']}")
+            print(f"  {name}: per-position acceptance {' '.join(f'{x:.2f}' for x in s['per_position_acceptance'])}; "
+                  f"histogram {s['histogram']}")
         for mm in s["mismatches"]:
             print(f"  !! {name} differs from plain on prompt {mm['prompt']} at token {mm['position']}: "
                   f"{mm['expected']} vs {mm['got']}")
-    print("every method's greedy tokens identical to plain decoding:", "yes" if doc["identical_all"] else "NO (see above)")
+    print("every method's greedy tokens identical to plain decoding:",
+          "yes" if doc["identical_all"] else "NO (see above)")
     for n in doc["notes"]:
         print("note:", n)
 
 
 def plots(doc: dict, stem: Path) -> list[str]:
+    """The tau histograms, the per-position acceptance and the speedup bars, as ``<stem>_<plot>.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def save(fig, path: str) -> str:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
     files = []
-    title = f"{doc['backend']} backend, {doc['settings']['prompts']} prompts x {doc['settings']['max_new_tokens']} tokens"
+    st = doc["settings"]
+    title = f"{doc['backend']} backend, {st['prompts']} prompts x {st['max_new_tokens']} tokens"
     spec = {n: s for n, s in doc["methods"].items() if s.get("histogram")}
     if spec:
         cols = min(3, len(spec))
@@ -524,32 +559,27 @@ def plots(doc: dict, stem: Path) -> list[str]:
             tot = sum(h) or 1
             ax.bar(range(1, len(h) + 1), [x / tot for x in h], color="tab:blue")
             ax.axvline(s["tau"], color="k", ls="--", lw=1)
-            ax.set(title=f"{n}: tau {s['tau']:.2f}", xlabel="tokens per verify step", ylabel="share of steps", ylim=(0, 1.02))
+            ax.set(title=f"{n}: tau {s['tau']:.2f}", xlabel="tokens per verify step", ylabel="share of steps",
+                   ylim=(0, 1.02))
             ax.title.set_fontsize(9)
         fig.suptitle(f"Tokens per verify step ({title})", fontsize=9)
-        fig.tight_layout()
-        p = f"{stem}_tau_hist.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        files.append(p)
+        files.append(save(fig, f"{stem}_tau_hist.png"))
 
         fig, ax = plt.subplots(figsize=(6.5, 3.6))
         for n, s in spec.items():
-            ax.plot(range(1, len(s["per_position_acceptance"]) + 1), s["per_position_acceptance"], marker="o", ms=3, label=n)
+            pp = s["per_position_acceptance"]
+            ax.plot(range(1, len(pp) + 1), pp, marker="o", ms=3, label=n)
         ax.set(xlabel="draft position", ylabel="acceptance (share of steps)", ylim=(-0.02, 1.02),
                title=f"Per-position acceptance ({title})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        p = f"{stem}_acceptance.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        files.append(p)
+        files.append(save(fig, f"{stem}_acceptance.png"))
 
     names = list(doc["methods"])
     fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(names), 3.8))
     sp = [doc["methods"][n]["speedup_vs_plain"] or 0 for n in names]
-    colors = ["tab:gray" if n == "plain" else ("tab:orange" if doc["methods"][n]["kind"] == "hf" else "tab:blue") for n in names]
+    colors = ["tab:gray" if n == "plain" else ("tab:orange" if doc["methods"][n]["kind"] == "hf" else "tab:blue")
+              for n in names]
     ax.bar(range(len(names)), sp, color=colors)
     for i, n in enumerate(names):
         pp = doc["methods"][n]["speedup_per_prompt"]
@@ -560,35 +590,33 @@ def plots(doc: dict, stem: Path) -> list[str]:
     ax.set(ylabel="tokens/s vs our plain decode (same run)",
            title=f"Speedup ({title}); blue ours, orange HF; dots per prompt")
     ax.title.set_fontsize(8)
-    fig.tight_layout()
-    p = f"{stem}_speedup.png"
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
-    files.append(p)
+    files.append(save(fig, f"{stem}_speedup.png"))
     return files
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", choices=("torch", "sim"), default="torch")
-    ap.add_argument("--methods", default="", help=f"comma-separated subset (torch default: {','.join(DEFAULT_METHODS['torch'])}; "
-                                                  f"sim default: {','.join(DEFAULT_METHODS['sim'])})")
+    ap.add_argument("--methods", default="", help="comma-separated subset (torch default: "
+                    f"{','.join(DEFAULT_METHODS['torch'])}; sim default: {','.join(DEFAULT_METHODS['sim'])})")
     ap.add_argument("--num-prompts", type=int, default=None, help="held-out prompts (default: 8 torch, 2 sim)")
-    ap.add_argument("--prompt-tokens", type=int, default=128, help="prompt length cap (held-out file prefixes cut at a line end)")
+    ap.add_argument("--prompt-tokens", type=int, default=128,
+                    help="prompt length cap (held-out file prefixes cut at a line end)")
     ap.add_argument("--max-new-tokens", type=int, default=None, help="default: 96 torch, 16 sim")
     ap.add_argument("--k", type=int, default=4, help="small separate draft: tokens per step")
-    ap.add_argument("--skip-layers", default="2", help="layer-skip self-draft: target layers kept; a comma list runs one "
-                                                         "method per value (layer-skip-<n>)")
+    ap.add_argument("--skip-layers", default="2", help="layer-skip self-draft: target layers kept; a comma list runs "
+                    "one method per value (layer-skip-<n>)")
     ap.add_argument("--skip-k", type=int, default=4, help="layer-skip self-draft: tokens per step")
     ap.add_argument("--prompt-lookup", type=int, default=10, help="HF prompt_lookup_num_tokens")
-    ap.add_argument("--hf-assist-k", type=int, default=0, help="pin HF assisted generation to a constant number of draft tokens "
-                                                                "(0: transformers' defaults)")
+    ap.add_argument("--hf-assist-k", type=int, default=0, help="pin HF assisted generation to a constant number of "
+                    "draft tokens (0: transformers' defaults)")
     ap.add_argument("--target", default=None)
     ap.add_argument("--draft", default=None, help="small separate draft HF directory")
     ap.add_argument("--dflash-b16", default=None)
     ap.add_argument("--dflash-b8", default=None)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default); 1 is steadier on a shared machine")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (0: torch's default); 1 is steadier on a shared machine")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="default: bench/results/speculative_<backend>.json")
     ap.add_argument("--no-plots", action="store_true")
@@ -598,15 +626,17 @@ def main(argv=None) -> int:
         a.skip_layers = [int(x) for x in str(a.skip_layers).split(",") if x.strip()]
     except ValueError:
         ap.error(f"--skip-layers: expected comma-separated integers; got {a.skip_layers!r}")
-    a.num_prompts = a.num_prompts or (8 if a.backend == "torch" else 2)
-    a.max_new_tokens = a.max_new_tokens or (96 if a.backend == "torch" else 16)
+    if a.num_prompts is None:
+        a.num_prompts = 8 if a.backend == "torch" else 2
+    if a.max_new_tokens is None:
+        a.max_new_tokens = 96 if a.backend == "torch" else 16
     if a.num_prompts < 1 or a.max_new_tokens < 1:
         ap.error("--num-prompts / --max-new-tokens: expected >= 1")
     try:
         doc = run(a)
     except (ValueError, FileNotFoundError) as e:
         ap.error(str(e))
-    out = Path(a.json or ROOT / "bench" / "results" / f"speculative_{a.backend}.json")
+    out = Path(a.json or RESULTS / f"speculative_{a.backend}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     stem = out.with_suffix("")
     doc["plots"] = [] if a.no_plots else [_rel(Path(p)) for p in plots(doc, stem)]

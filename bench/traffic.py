@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
+
+from ttl_kernels import env
+
+env.apply_defaults()  # before torch loads (OMP_WAIT_POLICY)
 
 import torch
 
@@ -25,7 +28,10 @@ from ttl_kernels.registry import kernels
 from ttl_kernels.testing import pcc
 from ttl_kernels.trace import trace_traffic
 
-EXTRA_CASES = {"silu_mul": [dict(rows=37, cols=1000, dtype="bf16")], "residual_add": [dict(rows=37, cols=1000, dtype="fp32")]}
+RESULTS = Path(__file__).resolve().parent / "results"
+# a shape that is not tile-aligned (37 x 1000) per elementwise kernel, besides the models' shapes
+EXTRA_CASES = {"silu_mul": [dict(rows=37, cols=1000, dtype="bf16")],
+               "residual_add": [dict(rows=37, cols=1000, dtype="fp32")]}
 
 
 def outputs(out) -> list:
@@ -54,7 +60,8 @@ def measure(spec, params: dict) -> dict:
         out = outputs(spec.call(dev, params))
     wall = time.perf_counter() - t0
     minimum, rule = minimum_bytes(spec, params, tts, out)
-    ref = outputs(spec.call([host.to_torch(x) if isinstance(x, host.TileTensor) else x for x in dev], params, reference=True))
+    host_args = [host.to_torch(x) if isinstance(x, host.TileTensor) else x for x in dev]
+    ref = outputs(spec.call(host_args, params, reference=True))
     return {
         "kernel": spec.name,
         "params": params,
@@ -70,30 +77,35 @@ def measure(spec, params: dict) -> dict:
     }
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernels", default="", help="comma-separated subset (default: all)")
-    ap.add_argument("--json", default="bench/results/traffic.json")
+    ap.add_argument("--json", default=str(RESULTS / "traffic.json"))
     a = ap.parse_args(argv)
     wanted = [k for k in a.kernels.split(",") if k] or list(kernels())
     rows = []
     b = runtime.backend()
-    print(f"# bench/traffic.py on {platform.node()} ({platform.processor() or platform.machine()}), backend {b.name}, grid {b.grid[0]}x{b.grid[1]}")
-    print(f"{'kernel':<14} {'params':<34} {'bytes':>11} {'minimum':>11} {'ratio':>6} {'cores':>5} {'max/mean':>8} {'pcc':>9} {'sim s':>6}")
+    mach = env.machine()
+    print(f"# bench/traffic.py on {mach['node']} ({mach['cpu']}), backend {b.name}, grid {b.grid[0]}x{b.grid[1]}")
+    print(f"{'kernel':<14} {'params':<34} {'bytes':>11} {'minimum':>11} {'ratio':>6} {'cores':>5} {'max/mean':>8} "
+          f"{'pcc':>9} {'sim s':>6}")
     for name in wanted:
         spec = kernels()[name]
         for params in spec.model_cases() + EXTRA_CASES.get(name, []):
             r = measure(spec, params)
             rows.append(r)
             p = ",".join(f"{k}={v}" for k, v in params.items())
-            print(f"{name:<14} {p:<34} {r['bytes']:>11,} {r['min_bytes']:>11,} {r['ratio']:>6.3f} {r['cores']:>5} {r['balance']:>8.2f} {r['pcc']:>9.6f} {r['sim_wall_s']:>6.2f}")
+            print(f"{name:<14} {p:<34} {r['bytes']:>11,} {r['min_bytes']:>11,} {r['ratio']:>6.3f} {r['cores']:>5} "
+                  f"{r['balance']:>8.2f} {r['pcc']:>9.6f} {r['sim_wall_s']:>6.2f}")
     gated = [r for r in rows if r["params"].get("passes", 1) == 1]
     worst = max(r["ratio"] for r in gated)
-    print(f"worst traffic ratio: {worst:.3f} (target <= 1.05; {len(rows) - len(gated)} two-pass case(s) labelled, not gated)")
+    print(f"worst traffic ratio: {worst:.3f} (target <= 1.05; {len(rows) - len(gated)} two-pass case(s) labelled, "
+          "not gated)")
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": " ".join(["python bench/traffic.py", *(sys.argv[1:] if argv is None else argv)]), "machine": platform.node(), "backend": b.name,
-                               "grid": list(b.grid), "results": rows}, indent=1))
+    out.write_text(json.dumps({"command": " ".join(["python bench/traffic.py", *argv]), "machine": mach,
+                               "backend": b.name, "grid": list(b.grid), "results": rows}, indent=1))
     print(f"wrote {out}")
     return 0 if worst <= 1.05 else 1
 

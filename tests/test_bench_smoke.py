@@ -2,30 +2,30 @@
 reads, and write their plots.  No timing assertions (absolute times on shared CPUs are noise); the checks
 that can fail are structural (fields, counts that must add up, greedy identity, a monotone acceptance curve).
 
-The scripts run in this process (``main(argv)``) into a temporary directory; the speculative benchmark
-runs on random-weight checkpoints written in the trained checkpoints' format, so it never depends on
-`make train`.  About 1-1.5 minutes; the simulator-backend speculative run is marked slow (~40 s more).
+The scripts run in this process (``main(argv)``, imported as ``bench.<name>``: pytest puts the checkout's root
+on ``sys.path``) into a temporary directory; ``bench/report.py`` runs as the command ``make bench`` runs, a
+script, from another working directory.  The speculative benchmark runs on random-weight checkpoints written in
+the trained checkpoints' format, so it never depends on `make train`.  About 1-1.5 minutes; the
+simulator-backend speculative run is marked slow (~40 s more).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def script(name: str):
-    """Import bench/<name>.py (not a package) as a module."""
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The bench script ``bench/<name>.py`` as a module."""
+    return importlib.import_module(f"bench.{name}")
 
 
 def is_png(p) -> bool:
@@ -41,8 +41,8 @@ def ckpts(tmp_path_factory):
 
     spec = script("speculative")
     d = tmp_path_factory.mktemp("ckpt")
-    spec.random_hf_checkpoint(d / "target", spec.TARGET_SHAPE, seed=0)
-    spec.random_hf_checkpoint(d / "draft", spec.DRAFT_SHAPE, seed=1)
+    spec.random_hf_checkpoint(d / "target", spec.stand_in_config("target"), seed=0)
+    spec.random_hf_checkpoint(d / "draft", spec.stand_in_config("draft"), seed=1)
     model, _ = spec.load_decoder(d / "target")
     model.mask_token_id = 1
     for b in (8, 16):
@@ -56,18 +56,20 @@ def results(tmp_path_factory, ckpts):
     out = tmp_path_factory.mktemp("results")
     rc = {}
     rc["traffic"] = script("traffic").main(["--kernels", "silu_mul,kv_update", "--json", str(out / "traffic.json")])
-    rc["attention"] = script("attention").main(["--contexts", "1024", "--kernels", "flash", "--json", str(out / "attention.json")])
-    rc["decode_step"] = script("decode_step").main(["--models", "tiny-qwen3", "--context", "64", "--json", str(out / "decode_step.json")])
+    rc["attention"] = script("attention").main(["--contexts", "1024", "--kernels", "flash",
+                                                "--json", str(out / "attention.json")])
+    rc["decode_step"] = script("decode_step").main(["--models", "tiny-qwen3", "--context", "64",
+                                                    "--json", str(out / "decode_step.json")])
     rc["alspec"] = script("alspec").main(["--out", str(out)])
     from models.llama_alspec import main as alspec_main
 
-    rc["alspec_hit"] = alspec_main(["--out", str(out), "--name", "alspec_tiny", "--windows", "1", "--window-tokens", "96",
-                                    "--prefill", "64", "--prompt-len", "64", "--new-tokens", "4", "--lambdas", "0,0.1",
-                                    "--chunks", "32", "--batch", "1"])
+    rc["alspec_hit"] = alspec_main(["--out", str(out), "--name", "alspec_tiny", "--windows", "1", "--window-tokens",
+                                    "96", "--prefill", "64", "--prompt-len", "64", "--new-tokens", "4",
+                                    "--lambdas", "0,0.1", "--chunks", "32", "--batch", "1"])
     rc["speculative"] = script("speculative").main([
         "--target", str(ckpts / "target"), "--draft", str(ckpts / "draft"), "--dflash-b8", str(ckpts / "dflash-b8"),
-        "--dflash-b16", str(ckpts / "dflash-b16"), "--skip-layers", "1,3", "--num-prompts", "2", "--max-new-tokens", "12", "--threads", "0",
-        "--json", str(out / "speculative_torch.json")])
+        "--dflash-b16", str(ckpts / "dflash-b16"), "--skip-layers", "1,3", "--num-prompts", "2",
+        "--max-new-tokens", "12", "--threads", "0", "--json", str(out / "speculative_torch.json")])
     return out, rc
 
 
@@ -82,7 +84,8 @@ def test_traffic(results):
     kernels = {r["kernel"] for r in d["results"]}
     assert kernels == {"silu_mul", "kv_update"}
     for r in d["results"]:
-        assert {"kernel", "params", "bytes", "min_bytes", "min_rule", "ratio", "cores", "balance", "pcc", "sim_wall_s"} <= r.keys()
+        assert {"kernel", "params", "bytes", "min_bytes", "min_rule", "ratio", "cores", "balance", "pcc",
+                "sim_wall_s"} <= r.keys()
         assert r["bytes"] > 0 and r["cores"] >= 1 and r["balance"] >= 1.0 and r["pcc"] > 0.99
         # a minimum is a lower bound: no kernel (in-place kv_update included) moves less than it
         assert r["ratio"] >= 1.0, r
@@ -95,7 +98,8 @@ def test_attention(results):
     assert {"command", "machine", "grid", "bandwidth_gbps", "ttnn_anchor_gbps", "rows"} <= d.keys()
     (r,) = d["rows"]
     for k in ("kernel", "context", "bytes", "min_bytes", "ratio", "kv_cores", "kv_max_over_mean", "model_bytes_n150",
-              "model_matches_trace", "model_bytes_p150", "roofline_us_n150", "roofline_us_p150", "min_at_ttnn_180gbps_us"):
+              "model_matches_trace", "model_bytes_p150", "roofline_us_n150", "roofline_us_p150",
+              "min_at_ttnn_180gbps_us"):
         assert k in r, k
     assert r["context"] == 1024 and r["model_matches_trace"] and r["bytes"] >= r["min_bytes"]
 
@@ -129,8 +133,9 @@ def test_alspec(results):
     assert is_png(out / "alspec_tiny_hit_rate.png") and is_png(out / "alspec_tiny_latency.png")
 
 
-METHOD_FIELDS = {"kind", "description", "prompts", "tokens", "seconds", "tokens_per_s", "seconds_per_token", "speedup_vs_plain",
-                 "speedup_per_prompt", "speedup_per_prompt_median", "identical_to_plain", "mismatches", "tau", "target_steps"}
+METHOD_FIELDS = {"kind", "description", "prompts", "tokens", "seconds", "tokens_per_s", "seconds_per_token",
+                 "speedup_vs_plain", "speedup_per_prompt", "speedup_per_prompt_median", "identical_to_plain",
+                 "mismatches", "tau", "target_steps"}
 
 
 def check_ours(s: dict) -> None:
@@ -147,7 +152,8 @@ def test_speculative_torch(results):
     out, rc = results
     d = load(out / "speculative_torch.json")
     assert rc["speculative"] == 0 and d["identical_all"]  # greedy: every method's tokens == plain decoding's
-    assert {"section", "command", "machine", "when", "backend", "checkpoints", "settings", "notes", "methods", "rows", "plots"} <= d.keys()
+    assert {"section", "command", "machine", "when", "backend", "checkpoints", "settings", "notes", "methods", "rows",
+            "plots"} <= d.keys()
     assert {"node", "cpu", "cores", "torch_threads"} <= d["machine"].keys()
     assert list(d["methods"]) == ["plain", "layer-skip-1", "layer-skip-3", "small-draft", "dflash-b8", "dflash-b16",
                                   "hf-generate", "hf-assisted", "hf-prompt-lookup"]
@@ -171,8 +177,8 @@ def test_speculative_torch(results):
 def test_speculative_missing_checkpoints_are_stood_in_and_said(tmp_path, monkeypatch):
     spec = script("speculative")
     monkeypatch.setattr(spec, "DEFAULT_DIRS", {k: tmp_path / "none" / k for k in spec.DEFAULT_DIRS})
-    rc = spec.main(["--methods", "plain,dflash-b8,hf-generate", "--num-prompts", "1", "--max-new-tokens", "6", "--threads", "0",
-                    "--json", str(tmp_path / "s.json"), "--no-plots"])
+    rc = spec.main(["--methods", "plain,dflash-b8,hf-generate", "--num-prompts", "1", "--max-new-tokens", "6",
+                    "--threads", "0", "--json", str(tmp_path / "s.json"), "--no-plots"])
     d = load(tmp_path / "s.json")
     assert rc == 0 and d["identical_all"]
     assert d["checkpoints"]["target"].startswith("MISSING") and d["checkpoints"]["dflash-b8"].startswith("MISSING")
@@ -184,8 +190,9 @@ def test_speculative_missing_checkpoints_are_stood_in_and_said(tmp_path, monkeyp
 def test_speculative_b8_runs_the_b16_draft_when_no_b8_exists(ckpts, tmp_path, monkeypatch):
     spec = script("speculative")
     monkeypatch.setattr(spec, "DEFAULT_DIRS", {**spec.DEFAULT_DIRS, "dflash-b8": tmp_path / "none"})
-    rc = spec.main(["--target", str(ckpts / "target"), "--dflash-b16", str(ckpts / "dflash-b16"), "--methods", "dflash-b8",
-                    "--num-prompts", "1", "--max-new-tokens", "4", "--threads", "0", "--json", str(tmp_path / "b8.json"), "--no-plots"])
+    rc = spec.main(["--target", str(ckpts / "target"), "--dflash-b16", str(ckpts / "dflash-b16"),
+                    "--methods", "dflash-b8", "--num-prompts", "1", "--max-new-tokens", "4", "--threads", "0",
+                    "--json", str(tmp_path / "b8.json"), "--no-plots"])
     d = load(tmp_path / "b8.json")
     assert rc == 0 and "run at block size 8" in d["checkpoints"]["dflash-b8"]
     assert d["settings"]["dflash-b8"]["block_size"] == 8 and d["settings"]["dflash-b8"]["trained_block_size"] == 16
@@ -217,11 +224,13 @@ def test_speculative_sim(ckpts, tmp_path):
     assert all(is_png(p) for p in d["plots"])
 
 
-def test_report_from_results(results, monkeypatch):
+def test_report_from_results(results, tmp_path):
+    """``python bench/report.py --no-run`` as a script (its own imports, no package on sys.path), from another working
+    directory, rebuilds REPORT.md from the results directory."""
     out, _ = results
-    report = script("report")
-    monkeypatch.setattr(report, "RESULTS", out)
-    assert report.main(["--no-run"]) == 0
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), "--no-run", "--results", str(out)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
     md = (out / "REPORT.md").read_text()
     for head in ("## Summary", "## 1. Kernels", "### 1b. Decode attention", "## 2. Speculative decoding, torch",
                  "## 3. Speculative decoding, simulator", "## 4. ALSpec", "## Commands run"):
