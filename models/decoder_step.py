@@ -81,31 +81,64 @@ def decode_step(ops, weights: list[LayerWeights], final_norm, lm_head, cache, id
     return ops.matmul(x, lm_head), [tapped[t] for t in taps]
 
 
+def layer_weights(layers, vec, mat) -> list[LayerWeights]:
+    """:class:`LayerWeights` of HF-named decoder layers (``input_layernorm``, ``self_attn.{q,k,v,o}_proj``,
+    ``q_norm`` / ``k_norm``, ``post_attention_layernorm``, ``mlp.{gate,up,down}_proj``: the reference decoder's
+    and the DFlash draft's alike), each norm weight through ``vec`` and each projection through ``mat``
+    (which stores it ``[in, out]``)."""
+    ws = []
+    for layer in layers:
+        a, m = layer.self_attn, layer.mlp
+        ws.append(LayerWeights(
+            ln1=vec(layer.input_layernorm.weight), wq=mat(a.q_proj.weight), wk=mat(a.k_proj.weight),
+            wv=mat(a.v_proj.weight), wo=mat(a.o_proj.weight), ln2=vec(layer.post_attention_layernorm.weight),
+            wg=mat(m.gate_proj.weight), wu=mat(m.up_proj.weight), wd=mat(m.down_proj.weight),
+            qn=vec(a.q_norm.weight) if a.q_norm is not None else None,
+            kn=vec(a.k_norm.weight) if a.k_norm is not None else None))
+    return ws
+
+
+def shared_block(cache_batch: int, rows: int) -> bool:
+    """Several rows against a one-user cache: the rows are a block of one sequence (a verification block, a
+    DFlash draft block, a prefill chunk): every row reads and writes that user's cache at its own position."""
+    return cache_batch == 1 and rows > 1
+
+
 class TorchOps:
     """The decode step's ops as reference torch arithmetic (float32), on torch tensors.
 
-    The KV cache is a :class:`reference.decoder.KVCache` (``[B, n_kv, S_max, D]`` per layer)."""
+    The KV cache is a :class:`reference.decoder.KVCache` (``[B, n_kv, S_max, D]`` per layer).  Rows are users,
+    or (:func:`shared_block`) the rows of a block of one sequence."""
 
     def __init__(self, model: Decoder):
         self.model = model
         self.config = model.config
         self.eps = model.config.rms_norm_eps
+        self._embed, self._rope_cos_sin = model.embed, model.rope_cos_sin
+
+    @classmethod
+    def for_parts(cls, config, embed, rope_cos_sin) -> TorchOps:
+        """Ops for a network that is not a :class:`Decoder` (the DFlash draft: its own layer config and RoPE, the
+        target's embedding)."""
+        ops = cls.__new__(cls)
+        ops.model, ops.config, ops.eps = None, config, config.rms_norm_eps
+        ops._embed, ops._rope_cos_sin = embed, rope_cos_sin
+        return ops
+
+    @staticmethod
+    def vec(t):
+        return t.detach().float()
+
+    @staticmethod
+    def mat(t):
+        return t.detach().float().T
 
     def weights(self) -> tuple[list[LayerWeights], torch.Tensor, torch.Tensor]:
-        f = lambda t: t.detach().float()  # noqa: E731
-        ws = []
-        for layer in self.model.layers:
-            a, m = layer.self_attn, layer.mlp
-            ws.append(LayerWeights(
-                ln1=f(layer.input_layernorm.weight), wq=f(a.q_proj.weight).T, wk=f(a.k_proj.weight).T,
-                wv=f(a.v_proj.weight).T, wo=f(a.o_proj.weight).T, ln2=f(layer.post_attention_layernorm.weight),
-                wg=f(m.gate_proj.weight).T, wu=f(m.up_proj.weight).T, wd=f(m.down_proj.weight).T,
-                qn=f(a.q_norm.weight) if a.q_norm is not None else None,
-                kn=f(a.k_norm.weight) if a.k_norm is not None else None))
-        return ws, f(self.model.norm.weight), f(self.model.lm_head.weight).T
+        return (layer_weights(self.model.layers, self.vec, self.mat), self.vec(self.model.norm.weight),
+                self.mat(self.model.lm_head.weight))
 
     def embed(self, ids):
-        return self.model.embed(torch.tensor(ids)).float()
+        return self._embed(torch.tensor(list(ids))).float()
 
     def matmul(self, x, w):
         return x @ w
@@ -121,7 +154,7 @@ class TorchOps:
         return head_rms_norm(x.view(B, n_heads, -1), w, self.eps).reshape(B, -1)
 
     def rope(self, q, k, positions):
-        cos, sin = self.model.rope_cos_sin(torch.tensor(positions))
+        cos, sin = self._rope_cos_sin(torch.tensor(positions))
         B, D = q.shape[0], self.config.head_dim
         rq = apply_rotary(q.view(B, -1, D), cos[:, None], sin[:, None]).reshape(B, -1)
         rk = apply_rotary(k.view(B, -1, D), cos[:, None], sin[:, None]).reshape(B, -1)
@@ -129,16 +162,24 @@ class TorchOps:
 
     def kv_update(self, cache, layer, k, v, positions):
         D = self.config.head_dim
-        for b, p in enumerate(positions):
-            cache.k[layer][b, :, p] = k[b].view(-1, D)
-            cache.v[layer][b, :, p] = v[b].view(-1, D)
+        one = shared_block(cache.batch, k.shape[0])
+        for r, p in enumerate(positions):
+            b = 0 if one else r
+            cache.k[layer][b, :, p] = k[r].view(-1, D).to(cache.dtype)
+            cache.v[layer][b, :, p] = v[r].view(-1, D).to(cache.dtype)
 
     def attention(self, layer, q, cache, positions):
         from reference.attention import sdpa_decode
 
         B, D = q.shape[0], self.config.head_dim
-        o = sdpa_decode(q.view(B, -1, D), cache.k[layer], cache.v[layer], torch.tensor(positions))
+        kc, vc = cache.k[layer], cache.v[layer]
+        if shared_block(cache.batch, B):
+            kc, vc = kc.expand(B, *kc.shape[1:]), vc.expand(B, *vc.shape[1:])
+        o = sdpa_decode(q.view(B, -1, D), kc.float(), vc.float(), torch.tensor(positions))
         return o.reshape(B, -1).float()
 
     def silu_mul(self, g, u):
         return torch.nn.functional.silu(g) * u
+
+    def add(self, a, b):
+        return a + b

@@ -32,16 +32,17 @@ from reference.decoder import Decoder, KVCache
 from ttl_kernels import host
 from ttl_kernels.attention import flash_decode
 from ttl_kernels.attention._layout import kv_cache_to_tiles
-from ttl_kernels.eltwise import silu_mul
+from ttl_kernels.eltwise import residual_add, silu_mul
 from ttl_kernels.layout import groups_to_heads, heads_to_groups, kv_update
 from ttl_kernels.norm import add_rms_norm, head_rms_norm, rms_norm
 from ttl_kernels.rope import RopeTables, rope
 from ttl_kernels.ttnn_ops import embedding, matmul
 
-from .decoder_step import LayerWeights, decode_step
-from .protocols import ReferenceHead
+from .decoder_step import LayerWeights, decode_step, layer_weights, shared_block
+from .protocols import ReferenceHead, TapSegment
 
 TILE = 32
+PREFILL_CHUNK = 32  # prompt rows per kernel step in prefill (one tile row of activations)
 
 
 @dataclass
@@ -72,36 +73,50 @@ class KernelOps:
     def __init__(
         self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128
     ):
-        c = model.config
+        self._setup(model.config, max_seq_len, dtype, kv_dtype, chunk_size)
+        self.model = model
+        self._table = model.embed(torch.arange(model.config.vocab_size)).detach().float()
+
+    def _setup(self, config, max_seq_len: int, dtype: str, kv_dtype: str, chunk_size: int) -> None:
         if dtype not in ("bf16", "fp32"):
             raise ValueError(f"dtype: expected 'bf16' or 'fp32'; got {dtype!r}")
         if kv_dtype not in ("bf16", "bfp8_b"):
             raise ValueError(f"kv_dtype: expected 'bf16' or 'bfp8_b'; got {kv_dtype!r}")
-        self.model, self.config, self.dtype, self.kv_dtype = model, c, dtype, kv_dtype
-        self.eps = c.rms_norm_eps
+        self.model, self.config, self.dtype, self.kv_dtype = None, config, dtype, kv_dtype
+        self.eps = config.rms_norm_eps
+        # the KV chunk S of the attention kernels: at most chunk_size, and no wider than the (tile-rounded) cache
         self.chunk = min(chunk_size, -(-max_seq_len // TILE) * TILE)
-        self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk
-        self.tables = RopeTables.from_config(c.head_dim, c.rope_theta, c.rope_scaling, self.max_seq_len, dtype)
-        self._table = model.embed(torch.arange(c.vocab_size)).detach().float()
+        self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk  # whole chunks
+        self.tables = RopeTables.from_config(config.head_dim, config.rope_theta, config.rope_scaling,
+                                             self.max_seq_len, dtype)
         self._weights = None
+
+    @classmethod
+    def for_draft(cls, draft, target_ops: KernelOps, max_seq_len: int | None = None) -> KernelOps:
+        """Ops for a DFlash draft (:class:`models.dflash.DFlashDraft`): its layers, RoPE and final norm, the
+        target's embedding table and LM head (the same device tensors as ``target_ops``); same dtypes and chunk."""
+        ops = cls.__new__(cls)
+        ops._setup(draft.config.layer_config(), max_seq_len or target_ops.max_seq_len, target_ops.dtype,
+                   target_ops.kv_dtype, target_ops.chunk)
+        ops._table = target_ops._table
+        ops._weights = (layer_weights(draft.layers, ops.vec, ops.mat), ops.vec(draft.norm.weight),
+                        target_ops.weights()[2])
+        return ops
 
     # -- weights, converted once ---------------------------------------------------------------------
 
+    def vec(self, t) -> host.TileTensor:
+        """A norm weight as a (1, n) device tensor."""
+        return host.to_device(t.detach().float()[None], self.dtype)
+
+    def mat(self, t) -> host.TileTensor:
+        """A projection ``[out, in]`` (torch Linear layout) as an ``[in, out]`` device matrix."""
+        return host.to_device(t.detach().float().T.contiguous(), self.dtype)
+
     def weights(self) -> tuple[list[LayerWeights], host.TileTensor, host.TileTensor]:
         if self._weights is None:
-            dt = self.dtype
-            vec = lambda t: host.to_device(t.detach().float()[None], dt)  # noqa: E731  (1, n) norm weights
-            mat = lambda t: host.to_device(t.detach().float().T.contiguous(), dt)  # noqa: E731  [in, out]
-            ws = []
-            for layer in self.model.layers:
-                a, m = layer.self_attn, layer.mlp
-                ws.append(LayerWeights(
-                    ln1=vec(layer.input_layernorm.weight), wq=mat(a.q_proj.weight), wk=mat(a.k_proj.weight),
-                    wv=mat(a.v_proj.weight), wo=mat(a.o_proj.weight), ln2=vec(layer.post_attention_layernorm.weight),
-                    wg=mat(m.gate_proj.weight), wu=mat(m.up_proj.weight), wd=mat(m.down_proj.weight),
-                    qn=vec(a.q_norm.weight) if a.q_norm is not None else None,
-                    kn=vec(a.k_norm.weight) if a.k_norm is not None else None))
-            self._weights = (ws, vec(self.model.norm.weight), mat(self.model.lm_head.weight))
+            self._weights = (layer_weights(self.model.layers, self.vec, self.mat), self.vec(self.model.norm.weight),
+                             self.mat(self.model.lm_head.weight))
         return self._weights
 
     def new_cache(self, batch: int) -> KernelCache:
@@ -145,8 +160,8 @@ class KernelOps:
 
     @staticmethod
     def shared(cache, rows: int) -> bool:
-        """Several rows against a one-user cache: the rows are a block of one sequence (verification)."""
-        return cache.lengths.shape[0] == 1 and rows > 1
+        """Several rows against a one-user cache: a block of one sequence (:func:`shared_block`)."""
+        return shared_block(int(cache.lengths.shape[0]), rows)
 
     def kv_update(self, cache, layer, k, v, positions):
         kv_update(
@@ -171,13 +186,10 @@ class KernelOps:
 
     # -- a whole step ---------------------------------------------------------------------------------
 
-    def decode(
-        self, cache: KernelCache, ids: list[int], taps=(), attention=None
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One token per user at each user's current length; returns (logits [B, V] fp32, taps [B, H]).
-
-        With a one-user cache and several ids, the ids are a block of that user's sequence (speculative
-        verification): row i sits at position ``length + i`` and attends causally, all in ONE step."""
+    def step(self, cache: KernelCache, ids: list[int], taps=(), attention=None):
+        """One decode step on the device: one token per user at each user's length, or (:meth:`shared`) a block of
+        one user's sequence, row i at ``length + i`` attending causally (verification, a prefill chunk).
+        Returns ``(logits TileTensor [rows, V], [tap TileTensor [rows, H], ...])``; advances the lengths."""
         if self.shared(cache, len(ids)):
             positions = [int(cache.lengths[0]) + i for i in range(len(ids))]
         else:
@@ -187,15 +199,26 @@ class KernelOps:
         ws, fn, lm = self.weights()
         logits, tapped = decode_step(self, ws, fn, lm, cache, list(ids), positions, taps, attention)
         cache.lengths += len(ids) if self.shared(cache, len(ids)) else 1
+        return logits, tapped
+
+    def decode(
+        self, cache: KernelCache, ids: list[int], taps=(), attention=None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """:meth:`step` with its results read back: (logits ``[rows, V]`` fp32, taps ``[rows, H]`` each)."""
+        logits, tapped = self.step(cache, ids, taps, attention)
         return host.to_torch(logits), [host.to_torch(t) for t in tapped]
 
+    def add(self, a, b):
+        return residual_add(a, b)
 
-def host_prefill(model: Decoder, ids, taps) -> tuple[torch.Tensor, torch.Tensor | None, KVCache]:
-    """A prompt through the reference model on the host: (logits ``[T, V]`` fp32, concatenated taps or None,
-    its KV cache to hand to the device)."""
+
+def host_prefill(model: Decoder, ids, taps) -> tuple[torch.Tensor, list[TapSegment] | None, KVCache]:
+    """A prompt through the reference model on the host (ALSpec's targets, which speculate decode only): (logits
+    ``[T, V]`` fp32, the taps as one host segment or None, its KV cache to hand to the device)."""
     ref = KVCache.empty(model.config, 1, len(ids), model.dtype)
     out = model(torch.tensor([list(ids)]), ref, taps)
-    return out.logits[0].float(), (torch.cat(out.hidden_taps, -1)[0].float() if taps else None), ref
+    segs = [TapSegment([t[0].float() for t in out.hidden_taps], len(ids))] if taps else None
+    return out.logits[0].float(), segs, ref
 
 
 class KernelTarget(ReferenceHead):
@@ -224,16 +247,19 @@ class KernelTarget(ReferenceHead):
         return self.ops.new_cache(1)
 
     @torch.inference_mode()
-    def forward(self, ids: list[int], cache: KernelCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Prefill (empty cache, several tokens): the reference model on the host, then its KV cache is
-        handed to the device.  Otherwise one kernel decode step for all the tokens (a block)."""
+    def forward(self, ids: list[int], cache: KernelCache, taps=()) -> tuple[torch.Tensor, list | None]:
+        """``ids`` after the cached tokens, all on the kernels: a prompt goes through the block step in chunks of
+        :data:`PREFILL_CHUNK` rows (causal per-row positions: the verification path), a decode token or a
+        verification block in one step.  Logits come back to the host (the last chunk's rows); the taps stay on
+        the device: one :class:`~models.protocols.TapSegment` per step."""
         taps = tuple(taps)
-        if int(cache.lengths[0]) == 0 and len(ids) > 1:
-            logits, tapped, ref = host_prefill(self.model, ids, taps)
-            self.ops.load_cache(cache, ref)
-            return logits, tapped
-        logits, tapped = self.ops.decode(cache, list(ids), taps)  # a block: one kernel step for all its tokens
-        return logits, (torch.cat(tapped, -1) if taps else None)
+        ids = list(ids)
+        segments = []
+        for i in range(0, len(ids), PREFILL_CHUNK):
+            chunk = ids[i:i + PREFILL_CHUNK]
+            logits, tapped = self.ops.step(cache, chunk, taps)
+            segments.append(TapSegment(tapped, len(chunk)))
+        return host.to_torch(logits), (segments if taps else None)
 
 
 # ---------------------------------------------------------------------------------------- compile-only
@@ -252,14 +278,7 @@ class ShapeOps(KernelOps):
     weights in memory."""
 
     def __init__(self, config, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
-        self.model, self.config, self.dtype, self.kv_dtype = None, config, dtype, kv_dtype
-        self.eps = config.rms_norm_eps
-        self.chunk = min(chunk_size, -(-max_seq_len // TILE) * TILE)
-        self.max_seq_len = -(-max_seq_len // self.chunk) * self.chunk
-        self.tables = RopeTables.from_config(
-            config.head_dim, config.rope_theta, config.rope_scaling, self.max_seq_len, dtype
-        )
-        self._weights = None
+        self._setup(config, max_seq_len, dtype, kv_dtype, chunk_size)
 
     def weights(self):
         if self._weights is None:

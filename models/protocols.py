@@ -13,14 +13,23 @@ same on every backend; ``tests/test_protocols.py`` checks every implementation w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import torch
 
 from reference.config import DecoderConfig
 from reference.decoder import Decoder
 
-__all__ = ["Cache", "Draft", "ReferenceHead", "Target", "TargetInfo"]
+__all__ = ["Cache", "Draft", "ReferenceHead", "TapSegment", "Target", "TargetInfo"]
+
+
+class TapSegment(NamedTuple):
+    """The residual streams a target step produced for ``rows`` consecutive tokens: ``layers[i]`` is ``[rows, H]``
+    after tapped layer i, in the target's own tensor type (torch on the host, TileTensor on the device: a
+    kernel draft reads them where they are).  A forward returns one segment per step it ran."""
+
+    layers: list
+    rows: int
 
 
 @runtime_checkable
@@ -74,13 +83,13 @@ class Draft(Protocol):
     k: int
     taps: tuple[int, ...]  # target layers whose outputs the draft reads (DFlash); () for none
 
-    def start(self, prompt: list[int], prefill_taps: torch.Tensor | None, max_len: int) -> None: ...
+    def start(self, prompt: list[int], prefill_taps: list[TapSegment] | None, max_len: int) -> None: ...
 
     def propose(self, tokens: list[int], params, gen) -> tuple[list[int], torch.Tensor | None]:
         """``k`` proposals after ``tokens`` and their distributions ``[k, V]`` (None when greedy)."""
         ...
 
-    def accepted(self, n_tokens: int, n_accepted: int, verify_taps: torch.Tensor | None) -> None: ...
+    def accepted(self, n_tokens: int, n_accepted: int, verify_taps: list[TapSegment] | None) -> None: ...
 
 
 class TargetInfo:

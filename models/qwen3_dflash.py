@@ -29,6 +29,7 @@ import torch
 from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main
 from models.compare import print_report, run_comparison
 from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
+from models.dflash_step import StepDFlashRunner
 from models.speculative import DFlashRunner
 from models.targets import load_target
 from reference import registry
@@ -94,7 +95,10 @@ def main(argv: list[str]) -> int:
         draft_name = "dflash (random weights)"
         notes.append("no trained DFlash draft found: the draft has deterministic random weights, so tau is meaningless "
                      "(expect ~1.0); train one with `make train`.")
-    runner = DFlashRunner(draft, target, block_size=a.block_size, name=draft_name)
+    # the draft runs where the target runs: its nn.Module next to the torch target, draft_step on the kernels
+    # (draft cache and taps on the device) next to the kernel target
+    make_runner = DFlashRunner if a.backend == "torch" else StepDFlashRunner
+    runner = make_runner(draft, target, block_size=a.block_size, name=draft_name)
     check_context(a, target, tokenizer, prompts, runner.k)
     report = run_comparison(target, {draft_name: runner}, prompts, tokenizer, a)
     report["notes"] = notes

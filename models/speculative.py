@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from reference.decoder import Decoder, KVCache
+from reference.decoder import Decoder, DecoderConfig, KVCache
 
-from .dflash import MAX_BLOCK, DFlashDraft
-from .protocols import Draft, Target
+from .dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
+from .protocols import Draft, TapSegment, Target
 from .sampling import SamplingParams, greedy_verify, probs, sample, verify
 
 GREEDY = SamplingParams()
@@ -66,6 +66,35 @@ def check_vocab(draft_vocab: int, target_vocab: int, draft_tokenizer=None, targe
         )
 
 
+def check_draft_fits(draft_config: DFlashConfig, target_config: DecoderConfig, block_size: int | None = None) -> int:
+    """Check from the configs alone that a DFlash draft fits a target (no weights needed: e.g. z-lab's
+    Qwen3-Coder-30B-A3B draft against the published 48-layer target config); returns the block size
+    (``block_size``, default the draft's).  :class:`DFlashRunner` runs the same checks.
+
+    ``ValueError`` for a block size outside 2..MAX_BLOCK, a hidden size other than the target's, taps
+    (``target_layer_ids``) outside the target's layers, a mask token outside the target's vocabulary, or a
+    draft vocab_size other than the target's.  Dense and mixture-of-experts targets alike: the draft reads
+    residual-stream taps, which a Qwen3-MoE layer has exactly as a dense one."""
+    c, tc = draft_config, target_config
+    b = block_size or c.block_size
+    if not 2 <= b <= MAX_BLOCK:
+        raise ValueError(f"block_size: expected 2..{MAX_BLOCK}; got {b}")
+    if c.hidden_size != tc.hidden_size:
+        raise ValueError(f"draft hidden_size {c.hidden_size} does not match the target's {tc.hidden_size}")
+    bad = [i for i in c.target_layer_ids if not 0 <= i < tc.num_layers]
+    if bad:
+        raise ValueError(
+            f"dflash_config.target_layer_ids {bad} are outside the target's layers 0..{tc.num_layers - 1}"
+        )
+    if not 0 <= c.mask_token_id < tc.vocab_size:
+        raise ValueError(
+            f"dflash_config.mask_token_id {c.mask_token_id} is not a token of the target (vocab {tc.vocab_size})"
+        )
+    if c.vocab_size and c.vocab_size != tc.vocab_size:
+        raise ValueError(f"draft vocab_size {c.vocab_size} does not match the target's {tc.vocab_size}")
+    return b
+
+
 class AutoregressiveDraft:
     """A draft that proposes k tokens one at a time with its own KV cache (layer-skip or a small model)."""
 
@@ -99,46 +128,38 @@ class AutoregressiveDraft:
         self.cache.crop(n_tokens + min(n_accepted, self.k - 1))
 
 
+def concat_taps(segments: list[TapSegment]) -> torch.Tensor:
+    """Host taps as the draft module takes them: ``[rows, n_taps * H]`` over all segments."""
+    return torch.cat([torch.cat(list(seg.layers), -1) for seg in segments], 0)
+
+
 class DFlashRunner:
     """Drives a :class:`~models.dflash.DFlashDraft` against a target: one draft forward per step."""
 
     def __init__(self, draft: DFlashDraft, target, block_size: int | None = None, name: str = "dflash"):
-        c = draft.config
-        tc = target.config
-        b = block_size or c.block_size
-        if not 2 <= b <= MAX_BLOCK:
-            raise ValueError(f"block_size: expected 2..{MAX_BLOCK}; got {b}")
-        if c.hidden_size != tc.hidden_size:
-            raise ValueError(f"draft hidden_size {c.hidden_size} does not match the target's {tc.hidden_size}")
-        bad = [i for i in c.target_layer_ids if not 0 <= i < tc.num_layers]
-        if bad:
-            raise ValueError(
-                f"dflash_config.target_layer_ids {bad} are outside the target's layers 0..{tc.num_layers - 1}"
-            )
-        if not 0 <= c.mask_token_id < tc.vocab_size:
-            raise ValueError(
-                f"dflash_config.mask_token_id {c.mask_token_id} is not a token of the target (vocab {tc.vocab_size})"
-            )
-        if c.vocab_size and c.vocab_size != tc.vocab_size:
-            raise ValueError(f"draft vocab_size {c.vocab_size} does not match the target's {tc.vocab_size}")
+        b = check_draft_fits(draft.config, target.config, block_size)
         self.draft, self.target, self.k, self.name = draft, target, b - 1, name
-        self.taps = tuple(c.target_layer_ids)
+        self.taps = tuple(draft.config.target_layer_ids)
 
-    def start(self, prompt: list[int], prefill_taps: torch.Tensor, max_len: int) -> None:
+    def start(self, prompt: list[int], prefill_taps: list[TapSegment], max_len: int) -> None:
         self.cache = self.draft.new_cache(max_len)
-        self.pending = prefill_taps  # target layer outputs of verified tokens the draft has not seen yet
+        self.pending = concat_taps(prefill_taps)  # target layer outputs of verified tokens the draft has not seen yet
 
     def propose(self, tokens: list[int], params: SamplingParams, gen) -> tuple[list[int], torch.Tensor | None]:
         block = torch.tensor([tokens[-1]] + [self.draft.config.mask_token_id] * self.k)
         h = self.draft(self.target.embed(block)[None], self.pending[None], self.cache)
-        logits = self.target.lm_head(h[0, 1:])
-        if params.greedy:  # one-hot q: the proposals are the argmaxes
+        return self.choose(self.target.lm_head(h[0, 1:]), params, gen)
+
+    @staticmethod
+    def choose(logits: torch.Tensor, params: SamplingParams, gen) -> tuple[list[int], torch.Tensor | None]:
+        """Proposals from the block rows' logits: the argmaxes (greedy: q is one-hot, returned as None) or draws."""
+        if params.greedy:
             return logits.argmax(-1).tolist(), None
         q = probs(logits, params)
         return [sample(qi, gen) for qi in q], q
 
-    def accepted(self, n_tokens: int, n_accepted: int, verify_taps: torch.Tensor) -> None:
-        self.pending = verify_taps[: n_accepted + 1]  # the anchor and the accepted proposals
+    def accepted(self, n_tokens: int, n_accepted: int, verify_taps: list[TapSegment]) -> None:
+        self.pending = concat_taps(verify_taps)[: n_accepted + 1]  # the anchor and the accepted proposals
 
 
 # ----------------------------------------------------------------------------------------------- the loop

@@ -16,7 +16,7 @@ import torch
 from reference import FP32, registry
 from reference.decoder import Decoder, KVCache
 
-from .protocols import ReferenceHead
+from .protocols import ReferenceHead, TapSegment
 
 __all__ = ["BACKENDS", "ByteTokenizer", "TorchTarget", "load_target", "make_target", "random_decoder"]
 
@@ -37,9 +37,9 @@ class TorchTarget(ReferenceHead):
     def new_cache(self, max_len: int) -> KVCache:
         return KVCache.empty(self.config, 1, max_len, self.model.dtype)
 
-    def forward(self, ids: Sequence[int], cache: KVCache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, ids: Sequence[int], cache: KVCache, taps=()) -> tuple[torch.Tensor, list[TapSegment] | None]:
         out = self.model(torch.tensor([list(ids)]), cache, taps)
-        return out.logits[0], (torch.cat(out.hidden_taps, -1)[0] if taps else None)
+        return out.logits[0], ([TapSegment([t[0] for t in out.hidden_taps], len(ids))] if taps else None)
 
 
 class ByteTokenizer:

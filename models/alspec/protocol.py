@@ -90,7 +90,7 @@ from ttl_kernels.layout import groups_to_heads, heads_to_groups
 
 from ..decoder_step import decode_step
 from ..kernel_model import KernelCache, KernelOps, host_prefill
-from ..protocols import ReferenceHead
+from ..protocols import ReferenceHead, TapSegment
 from .reference import ALSpecStats, check_chunk, check_lambda
 
 TILE = 32
@@ -540,7 +540,7 @@ class ALSpecKernelTarget(ReferenceHead):
             logits, tapped = self.protocol.decode(cache, list(ids), taps)
         else:
             logits, tapped = self.ops.decode(cache, list(ids), taps, attention=self.hook)
-        return logits, (torch.cat(tapped, -1) if taps else None)
+        return logits, ([TapSegment(tapped, 1)] if taps else None)
 
 
 __all__ = ["ALSpecKernelTarget", "ALSpecProtocol", "KernelALSpecAttention", "Pair", "ProtocolState", "ProtocolStats",
