@@ -92,6 +92,74 @@ def test_counting_rules_on_a_tiny_kernel():
     assert counts.dram_bytes == traffic.total_bytes
 
 
+def _relay_op():
+    """Core 0 reads a tile and sends it over a pipe to core 1, which writes it out."""
+    net = ttl.PipeNet([ttl.Pipe(src=(0, 0), dst=(1, 0))])
+
+    @ttl.operation(grid=(2, 1))
+    def relay(a, out):
+        in_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
+        mid_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
+        rx_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
+        o_d = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=1)
+
+        @ttl.compute()
+        def compute():
+            x, y = ttl.node(dims=2)
+            if x == 0:
+                with in_d.wait() as i, mid_d.reserve() as m:
+                    m.store(i)
+            else:
+                with rx_d.wait() as r, o_d.reserve() as o:
+                    o.store(r)
+
+        @ttl.datamovement()
+        def reader():
+            x, y = ttl.node(dims=2)
+            if x == 0:
+                with in_d.reserve() as i:
+                    tx = ttl.copy(a[0:1, 0:1], i)
+                    tx.wait()
+
+            def recv(pipe):
+                with rx_d.reserve() as b:
+                    tr = ttl.copy(pipe, b)
+                    tr.wait()
+
+            net.if_dst(recv)
+
+        @ttl.datamovement()
+        def writer():
+            x, y = ttl.node(dims=2)
+
+            def send(pipe):
+                with mid_d.wait() as b:
+                    ts = ttl.copy(b, pipe)
+                    ts.wait()
+
+            net.if_src(send)
+            if x == 1:
+                with o_d.wait() as o:
+                    tw = ttl.copy(o, out[0:1, 0:1])
+                    tw.wait()
+
+    return relay
+
+
+def test_core_to_core_bytes_are_counted():
+    a = host.to_device(torch.randn(32, 32), "bf16")
+    out = host.empty((32, 32), "bf16")
+    _, counts, _ = count_call(_relay_op(), a.tt, out.tt)
+    assert torch.equal(host.to_torch(out), host.to_torch(a))
+    launch = counts.launches[0]
+    assert launch.cores[0]["writer"].noc_send_bytes == BF16 and launch.cores[1]["reader"].noc_recv_bytes == BF16
+    assert launch.cores[0]["reader"].dram_read_bytes == BF16 and launch.cores[1]["writer"].dram_write_bytes == BF16
+    assert counts.total("noc_transfers") == 2
+    m = model(counts, "n150")
+    assert m.noc_us > 0
+    assert model(counts, "n150", overrides={"noc_latency_cycles": 1e7}).bound == "noc"
+
+
 def test_silu_mul_one_tile():
     counts, min_bytes, _ = count_case("silu_mul", dict(rows=32, cols=32, dtype="bf16"), "n150")
     ops = counts.ops()
