@@ -1,7 +1,8 @@
-"""Decoder-only transformer reference shared by Llama-3 and Qwen3 (plain PyTorch, CPU, no ttl).
+"""Decoder-only transformer reference shared by Llama-3, Qwen3 and Qwen3-MoE (plain PyTorch, CPU, no ttl).
 
 This is the golden model that the kernel-built models, DFlash and ALSpec are checked against.  It follows
-HF transformers' ``LlamaForCausalLM`` / ``Qwen3ForCausalLM`` (eager attention) op for op, in fp32 or bf16:
+HF transformers' ``LlamaForCausalLM`` / ``Qwen3ForCausalLM`` / ``Qwen3MoeForCausalLM`` (eager attention) op
+for op, in fp32 or bf16:
 
     h = embed_tokens(ids)
     for each layer:  a = input_layernorm(h)
@@ -12,7 +13,13 @@ HF transformers' ``LlamaForCausalLM`` / ``Qwen3ForCausalLM`` (eager attention) o
                      o = softmax(q k^T * head_dim**-0.5 + causal mask) v  # GQA: kv head = q head // groups
                      h = h + o_proj(o)
                      h = h + down_proj(silu(gate_proj(n)) * up_proj(n)),  n = post_attention_layernorm(h)
+                         (a Qwen3-MoE sparse layer: h = h + SparseMoeBlock(n), :mod:`reference.moe`)
     logits = lm_head(norm(h))                                             # lm_head tied to embed_tokens or not
+
+Each layer's MLP is chosen by :meth:`DecoderConfig.is_sparse_layer` (transformers' rule): the dense SwiGLU
+:class:`MLP` for every Llama-3 / Qwen3 layer and the dense layers of a Qwen3-MoE, the routed experts
+(:class:`reference.moe.SparseMoeBlock`: router ``mlp.gate``, experts ``mlp.experts.{e}.{gate,up,down}_proj``)
+for its sparse layers.
 
 Parameter names are HF's state-dict keys (``model.embed_tokens.weight``,
 ``model.layers.{i}.self_attn.q_proj.weight``, ..., ``lm_head.weight``), so loading a checkpoint is a
@@ -244,28 +251,38 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    """SwiGLU: ``down_proj(silu(gate_proj(x)) * up_proj(x))``."""
+    """SwiGLU: ``down_proj(silu(gate_proj(x)) * up_proj(x))``, of width ``intermediate_size`` (default the
+    config's; a Qwen3-MoE expert passes ``moe_intermediate_size``)."""
 
-    def __init__(self, config: DecoderConfig):
+    def __init__(self, config: DecoderConfig, intermediate_size: int | None = None):
         super().__init__()
         c = config
-        self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=c.mlp_bias)
-        self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=c.mlp_bias)
-        self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=c.mlp_bias)
+        inter = c.intermediate_size if intermediate_size is None else intermediate_size
+        self.gate_proj = nn.Linear(c.hidden_size, inter, bias=c.mlp_bias)
+        self.up_proj = nn.Linear(c.hidden_size, inter, bias=c.mlp_bias)
+        self.down_proj = nn.Linear(inter, c.hidden_size, bias=c.mlp_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down_proj(nn.functional.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
 class DecoderLayer(nn.Module):
-    """Pre-norm block: ``h += self_attn(input_layernorm(h)); h += mlp(post_attention_layernorm(h))``."""
+    """Pre-norm block: ``h += self_attn(input_layernorm(h)); h += mlp(post_attention_layernorm(h))``.
+
+    ``mlp`` is the dense :class:`MLP`, or :class:`reference.moe.SparseMoeBlock` on the layers where
+    ``config.is_sparse_layer(layer_idx)`` (Qwen3-MoE)."""
 
     def __init__(self, config: DecoderConfig, layer_idx: int):
         super().__init__()
         self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.self_attn = Attention(config, layer_idx)
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
-        self.mlp = MLP(config)
+        if config.is_sparse_layer(layer_idx):
+            from .moe import SparseMoeBlock  # moe.py builds its experts from MLP, defined here
+
+            self.mlp = SparseMoeBlock(config)
+        else:
+            self.mlp = MLP(config)
 
     def forward(
         self, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache, step: _Step
@@ -298,15 +315,17 @@ class DecoderOutput:
 
 
 class Decoder(nn.Module):
-    """Llama-3 / Qwen3 decoder-only LM (see the module docstring).
+    """Llama-3 / Qwen3 / Qwen3-MoE decoder-only LM (see the module docstring).
 
     Pieces for reuse: :meth:`embed`, :attr:`layers` (``layers[i].input_layernorm``, ``.self_attn``
     with ``{q,k,v,o}_proj`` / ``q_norm`` / ``k_norm`` / :meth:`Attention.project`,
-    ``.post_attention_layernorm``, ``.mlp`` with ``{gate,up,down}_proj``), :attr:`norm`,
-    :attr:`lm_head` (an ``nn.Linear``, callable on ``[..., H]``), :meth:`rope_cos_sin`, :func:`attend`.
+    ``.post_attention_layernorm``, ``.mlp`` with ``{gate,up,down}_proj``, or on a Qwen3-MoE sparse layer a
+    :class:`reference.moe.SparseMoeBlock` with ``gate`` (the router) and ``experts[e].{gate,up,down}_proj``),
+    :attr:`norm`, :attr:`lm_head` (an ``nn.Linear``, callable on ``[..., H]``), :meth:`rope_cos_sin`,
+    :func:`attend`.
     """
 
-    arch: str | None = None  # subclasses (LlamaModel, Qwen3Model) pin the architecture and its QK-norm
+    arch: str | None = None  # subclasses (LlamaModel, Qwen3Model, Qwen3MoeModel) pin the architecture and QK-norm
     qk_norm: bool | None = None
 
     def __init__(self, config: DecoderConfig, dtype: torch.dtype = FP32):

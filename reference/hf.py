@@ -1,4 +1,4 @@
-"""Load local HF checkpoints (Llama-3 / Qwen3) into the reference models, offline only.
+"""Load local HF checkpoints (Llama-3 / Qwen3 / Qwen3-MoE) into the reference models, offline only.
 
 A checkpoint is a local directory with ``config.json`` and safetensors weights, either one
 ``model.safetensors`` or shards listed in ``model.safetensors.index.json``; the tokenizer comes from the
@@ -14,6 +14,13 @@ unexpected keys, and shape mismatches (``key: checkpoint (..) != expected (..)``
 complaint: no ``lm_head.weight`` when ``tie_word_embeddings`` is true (the head is the embedding), an
 ``lm_head.weight`` of the right shape in a tied checkpoint (ignored, as HF does), and the stale
 ``...rotary_emb.inv_freq`` buffers of old Llama checkpoints (ignored; recomputed from the config).
+
+Qwen3-MoE (:mod:`reference.moe`): the per-expert keys of the published checkpoints
+(``model.layers.{i}.mlp.gate.weight``, ``model.layers.{i}.mlp.experts.{e}.{gate,up,down}_proj.weight``), which
+is also what transformers 5's ``save_pretrained`` writes; a missing expert weight is a missing key, a router
+whose row count differs from ``num_experts`` a shape mismatch (with a note naming the field), and fused
+expert tensors (``mlp.experts.gate_up_proj`` / ``down_proj``, transformers 5's in-memory layout) unexpected
+keys (with a note).
 """
 
 from __future__ import annotations
@@ -29,21 +36,25 @@ from . import BF16, FP32
 from .config import DecoderConfig
 from .decoder import Decoder
 from .llama import LlamaModel
+from .moe import Qwen3MoeModel
 from .qwen3 import Qwen3Model
 
 __all__ = ["CheckpointError", "MODEL_CLASSES", "load_pretrained", "load_tokenizer", "read_config", "weight_index"]
 
-MODEL_CLASSES: dict[str, type[Decoder]] = {"llama": LlamaModel, "qwen3": Qwen3Model}
+MODEL_CLASSES: dict[str, type[Decoder]] = {"llama": LlamaModel, "qwen3": Qwen3Model, "qwen3_moe": Qwen3MoeModel}
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"
 _DTYPES = {"bf16": BF16, "bfloat16": BF16, "fp32": FP32, "float32": FP32}
 
 
 class CheckpointError(ValueError):
-    """The checkpoint does not fit the model; ``missing``, ``unexpected``, ``mismatched`` list why."""
+    """The checkpoint does not fit the model; ``missing``, ``unexpected``, ``mismatched`` list why (``notes``:
+    hints on the likely cause, e.g. a router shape that disagrees with ``num_experts``)."""
 
-    def __init__(self, path: str, missing: list[str], unexpected: list[str], mismatched: list[str]):
+    def __init__(self, path: str, missing: list[str], unexpected: list[str], mismatched: list[str],
+                 notes: list[str] | None = None):
         self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched
+        self.notes = list(notes or [])
         parts = [f"checkpoint {path!r} does not match the model:"]
         if missing:
             parts.append(f"  missing keys ({len(missing)}): " + ", ".join(missing))
@@ -51,6 +62,7 @@ class CheckpointError(ValueError):
             parts.append(f"  unexpected keys ({len(unexpected)}): " + ", ".join(unexpected))
         if mismatched:
             parts.append(f"  shape mismatches ({len(mismatched)}): " + "; ".join(mismatched))
+        parts += [f"  note: {n}" for n in self.notes]
         super().__init__("\n".join(parts))
 
 
@@ -125,14 +137,31 @@ def _ignorable(key: str) -> bool:
     return key.endswith("rotary_emb.inv_freq")
 
 
+def _moe_notes(config: DecoderConfig, unexpected: list[str], mismatched: list[str]) -> list[str]:
+    """Hints for the Qwen3-MoE ways a checkpoint can disagree with its config."""
+    notes = []
+    routers = [m.split(":")[0] for m in mismatched if m.split(":")[0].endswith(".mlp.gate.weight")]
+    if routers:
+        notes.append(f"router weights {routers} have one row per expert: config.json num_experts="
+                     f"{config.num_experts} (hidden_size={config.hidden_size}) disagrees with the checkpoint")
+    if any(k.endswith((".mlp.experts.gate_up_proj", ".mlp.experts.down_proj")) for k in unexpected):
+        notes.append("fused expert tensors (mlp.experts.gate_up_proj / down_proj, transformers 5's in-memory "
+                     "layout) are not read: save with transformers' save_pretrained, which writes the per-expert "
+                     "keys mlp.experts.{e}.{gate,up,down}_proj.weight")
+    if unexpected and not config.is_moe and any(".mlp.experts." in k or k.endswith(".mlp.gate.weight")
+                                                 for k in unexpected):
+        notes.append("the checkpoint has expert weights but config.json describes a dense model")
+    return notes
+
+
 def load_pretrained(path: str | os.PathLike, dtype: torch.dtype | str = BF16, *,
                     expect_arch: str | None = None) -> tuple[Decoder, DecoderConfig]:
     """Build the reference model for the local HF checkpoint directory ``path`` and load its weights.
 
-    Returns ``(model, config)``: a :class:`LlamaModel` or :class:`Qwen3Model` (chosen by
-    ``config.json``'s ``architectures``) in ``dtype`` (``reference.BF16`` / ``torch.float32`` or
+    Returns ``(model, config)``: a :class:`LlamaModel`, :class:`Qwen3Model` or :class:`Qwen3MoeModel`
+    (chosen by ``config.json``'s ``architectures``) in ``dtype`` (``reference.BF16`` / ``torch.float32`` or
     "bf16" / "fp32"), in eval mode with frozen parameters (``requires_grad_()`` them to train), and its
-    :class:`DecoderConfig`.  ``expect_arch`` ("llama" / "qwen3") rejects other architectures.
+    :class:`DecoderConfig`.  ``expect_arch`` ("llama" / "qwen3" / "qwen3_moe") rejects other architectures.
 
     Errors (before any tensor is read): ``FileNotFoundError`` for a path that is not a local directory,
     a missing config.json, missing weights or shards; ``ValueError`` for an unsupported architecture
@@ -172,7 +201,8 @@ def load_pretrained(path: str | os.PathLike, dtype: torch.dtype | str = BF16, *,
     not_float = sorted(f"{k}: dtype {dtypes[k]} is not floating point" for k in expected
                        if k in dtypes and dtypes[k] not in ("F32", "F16", "BF16", "F64"))
     if missing or unexpected or mismatched or not_float:
-        raise CheckpointError(str(p), missing, unexpected, mismatched + not_float)
+        raise CheckpointError(str(p), missing, unexpected, mismatched + not_float,
+                              _moe_notes(config, unexpected, mismatched))
 
     load = [k for k in expected if k in shapes and k not in optional]
     modules = dict(model.named_modules())

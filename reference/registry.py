@@ -5,7 +5,14 @@ latency models and random stand-ins use.
   ``checkpoints/tiny-llama3``): their ``config.json`` is the shape, so a retrained checkpoint changes it
   everywhere at once.
 * the public models: their published ``config.json`` fields, kept in ``reference/configs/<name>.json``
-  (package data; no weights).
+  (package data; no weights): the dense ones (:data:`PUBLISHED`) and the mixture-of-experts ones
+  (:data:`PUBLISHED_MOE`, e.g. ``qwen3-coder-30b-a3b``, the target of zoecarver's TT-Lang DFlash).
+
+:func:`names` (what ``ttl_kernels.shapes.MODEL_SHAPES`` and so every kernel family's compile cases iterate)
+lists the models the kernel-built decoder serves: the dense ones.  The MoE entries are registered
+(:func:`config`, :func:`hf_dict`, :data:`NAMED`) but left out of ``names()`` until the kernel model has a
+routed-experts MLP: its compile-only step would otherwise lower a dense SwiGLU of ``intermediate_size`` for
+a model none of whose layers has one.  ``names(include_moe=True)`` lists them too.
 
 Every entry is parsed by :meth:`reference.config.DecoderConfig.from_hf`, the one HF-config parser.
 """
@@ -21,7 +28,8 @@ from ttl_kernels import env
 
 from .config import DecoderConfig
 
-__all__ = ["CHECKPOINTS", "NAMED", "checkpoint", "checkpoints_dir", "config", "hf_dict", "names"]
+__all__ = ["CHECKPOINTS", "NAMED", "PUBLISHED", "PUBLISHED_MOE", "checkpoint", "checkpoints_dir", "config", "hf_dict",
+           "names"]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 SHARE = Path("share") / "ttl-kernels" / "checkpoints"  # where `pip install .` puts the shipped checkpoints
@@ -31,9 +39,10 @@ CHECKPOINTS = {
     "tiny-qwen3": "tiny-qwen3-coder",
     "tiny-llama": "tiny-llama3",
 }
-# the public models whose published config.json is in reference/configs/
+# the public models whose published config.json is in reference/configs/: dense, then mixture-of-experts
 PUBLISHED = ("qwen3-0.6b", "qwen3-8b", "llama-3.1-8b")
-NAMED = (*CHECKPOINTS, *PUBLISHED)
+PUBLISHED_MOE = ("qwen3-coder-30b-a3b",)
+NAMED = (*CHECKPOINTS, *PUBLISHED, *PUBLISHED_MOE)
 
 
 def checkpoints_dir() -> Path:
@@ -52,8 +61,10 @@ def checkpoint(dirname: str) -> Path:
     return checkpoints_dir() / dirname
 
 
-def names() -> tuple[str, ...]:
-    return NAMED
+def names(include_moe: bool = False) -> tuple[str, ...]:
+    """The models the kernels serve (shipped checkpoints and dense published configs); with ``include_moe``
+    also the mixture-of-experts configs (see the module docstring)."""
+    return NAMED if include_moe else tuple(n for n in NAMED if n not in PUBLISHED_MOE)
 
 
 @cache
@@ -61,7 +72,7 @@ def hf_dict(name: str) -> dict:
     """The raw HF config dict of a named model."""
     if name in CHECKPOINTS:
         path = checkpoint(CHECKPOINTS[name]) / "config.json"
-    elif name in PUBLISHED:
+    elif name in PUBLISHED or name in PUBLISHED_MOE:
         path = CONFIG_DIR / f"{name}.json"
     else:
         raise ValueError(f"model: expected one of {', '.join(NAMED)}; got {name!r}")
