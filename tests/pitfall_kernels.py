@@ -1,9 +1,14 @@
-"""Tiny kernels in the three fused forms tt-lang 1.1.1 silently miscompiles, plus correct controls.
+"""Tiny kernels in the three fused forms tt-lang 1.1.1 silently miscompiles, plus correct controls, and
+probes of what the kernels' structure relies on.
 
 Used by tests/test_lint.py: each is compiled for real and the lint must flag exactly the bad ones.
 C1 ``max(a, a @ b)``: the max lands in DST[1] and DST[0] (the matmul) is packed.
 C2 ``x * (a @ b)`` with a (1,1) @ (1,4) matmul: the matmul overwrites the copied-in x tiles.
 C3 ``(s - broadcast(m)) * fill(c)`` on a 2-tile block: copies of s overwrite the fill constants.
+
+Used by tests/test_compile_dialect.py (:func:`probe`): ``call``, a thread that calls a plain Python function;
+``range``, threads made by a trace-time helper function, walking tiles with ``range(core, n, n_cores)``
+(a runtime start), with a buffer alias used only under a compile-time-constant branch that is off.
 """
 
 from __future__ import annotations
@@ -41,22 +46,19 @@ def _op(kind: int, ashape, bshape, oshape):
             def compute():
                 with a_dfb.wait() as ab, b_dfb.wait() as bb, y_dfb.reserve() as yb:
                     yb.store((bb - ttl.math.broadcast(ab, yb, dims=[1])) * ttl.math.fill(yb, HALF))
-        elif kind == 4:  # control for C1: the matmul stored alone, then the max
+        else:  # controls for C1 (kind 4: the max) and C2 (kind 5: the product): the matmul stored alone first
+            MAX = 1 if kind == 4 else 0
+
             @ttl.compute()
             def compute():
                 with a_dfb.wait() as ab, b_dfb.wait() as bb:
                     with t_dfb.reserve() as tb:
                         tb.store(ab @ bb)
                     with t_dfb.wait() as tb, y_dfb.reserve() as yb:
-                        yb.store(ttl.math.max(ab, tb))
-        else:  # control for C2: the matmul stored alone, then the product
-            @ttl.compute()
-            def compute():
-                with a_dfb.wait() as ab, b_dfb.wait() as bb:
-                    with t_dfb.reserve() as tb:
-                        tb.store(ab @ bb)
-                    with t_dfb.wait() as tb, y_dfb.reserve() as yb:
-                        yb.store(bb * tb)
+                        if MAX == 1:
+                            yb.store(ttl.math.max(bb, tb))
+                        else:
+                            yb.store(bb * tb)
 
         @ttl.datamovement()
         def reader():
@@ -84,3 +86,74 @@ def run(kind: int) -> None:
     a, b, o = _SHAPES[kind]
     t = lambda s: host.to_device(torch.zeros(32 * s[0], 32 * s[1]), "bf16")  # noqa: E731
     _op(kind, a, b, o)(t(a).tt, t(b).tt, t(o).tt)
+
+
+# ------------------------------------------------------------------------------------------ dialect probes
+
+
+def tile_of(u, CT):
+    """Tile ``u`` of a row-major ``? x CT``-tile tensor -> (row, col): the plain Python helper of probe ``call``."""
+    return u // CT, u % CT
+
+
+def _probe_threads(kind: str, x, y, x_dfb, y_dfb, spare_dfb, GX, NU, NC, CT):
+    """Trace time (plain Python): define the probe's three threads; every core ``k`` takes tiles
+    ``k, k + NC, ...`` (``range`` with a runtime start) and writes ``exp`` of each."""
+    OFF = 0  # a compile-time constant branch that is off: spare_dfb (an alias of y_dfb) is used only there
+
+    if kind == "call":
+        @ttl.datamovement()
+        def reader():
+            cx, cy = ttl.node(dims=2)
+            for u in range(cy * GX + cx, NU, NC):
+                r, c = tile_of(u, CT)
+                with x_dfb.reserve() as xb:
+                    tx = ttl.copy(x[r:r + 1, c:c + 1], xb)
+                    tx.wait()
+    else:
+        @ttl.datamovement()
+        def reader():
+            cx, cy = ttl.node(dims=2)
+            for u in range(cy * GX + cx, NU, NC):
+                with x_dfb.reserve() as xb:
+                    tx = ttl.copy(x[u // CT:u // CT + 1, u % CT:u % CT + 1], xb)
+                    tx.wait()
+
+    @ttl.compute()
+    def compute():
+        cx, cy = ttl.node(dims=2)
+        for _u in range(cy * GX + cx, NU, NC):
+            with x_dfb.wait() as xb, y_dfb.reserve() as yb:
+                if OFF == 1:
+                    with spare_dfb.reserve() as sb:
+                        sb.store(xb + xb)
+                yb.store(ttl.math.exp(xb))
+
+    @ttl.datamovement()
+    def writer():
+        cx, cy = ttl.node(dims=2)
+        for u in range(cy * GX + cx, NU, NC):
+            with y_dfb.wait() as yb:
+                ty = ttl.copy(yb, y[u // CT:u // CT + 1, u % CT:u % CT + 1])
+                ty.wait()
+
+
+def probe(kind: str, rows_t: int = 2, cols_t: int = 3):
+    """Run (or, under the compile backend, lower) probe ``kind`` on a random ``rows_t x cols_t``-tile
+    float32 tensor over a 2 x 2 grid; returns ``(x, exp(x) as the kernel computed it)`` (None when
+    nothing ran).  Compile-driver entry: ``tests.pitfall_kernels:probe:kind=range``."""
+    from ttl_kernels import runtime
+
+    GX, GY = 2, 2
+    NC, NU, CT = GX * GY, rows_t * cols_t, cols_t
+
+    @ttl.operation(grid=(GX, GY))
+    def dialect_probe(x, y):
+        x_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, 1), block_count=2)
+        y_dfb = ttl.make_dataflow_buffer_like(y, shape=(1, 1), block_count=2)
+        _probe_threads(kind, x, y, x_dfb, y_dfb, y_dfb, GX, NU, NC, CT)
+
+    x = torch.randn(32 * rows_t, 32 * cols_t, generator=torch.Generator().manual_seed(0))
+    tx, ty = host.to_device(x, "fp32"), host.to_device(torch.zeros_like(x), "fp32")
+    dialect_probe(tx.tt, ty.tt)
+    return x, (host.to_torch(ty) if runtime.executes() else None)

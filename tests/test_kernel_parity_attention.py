@@ -221,3 +221,60 @@ def test_bad_input_flash_decode_tile_api():
         flash_decode(tq, tk, tk, [10, 11, 12])
     with pytest.raises(ValueError, match="^kv_dtype:"):
         flash_decode(tq, tk, tk, [10], chunk_size=32, kv_dtype="bfp8_b")
+
+
+# ------------------------------------------------------------------------------- the unit arithmetic
+
+
+def _unit_lines(fn) -> dict[str, str]:
+    """``target -> source`` of the single-name assignments in a function's body (in order)."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    return {n.targets[0].id: ast.unparse(n) for n in ast.walk(tree)
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+
+
+def test_partial_threads_repeat_unit_chunks_word_for_word():
+    """A 1.1.1 thread cannot call a Python function (see tests/test_compile_dialect.py), so the partial op's
+    reader, compute and writer repeat the lines of ``_plan.unit_chunks``; each must be one of those lines
+    exactly, and each thread must have the ones it uses."""
+    import ast
+    import inspect
+
+    from ttl_kernels.attention import _partial
+    from ttl_kernels.attention._plan import unit_chunks
+
+    helper = _unit_lines(unit_chunks)
+    threads = {}
+    for node in ast.walk(ast.parse(inspect.getsource(_partial))):
+        if isinstance(node, ast.FunctionDef) and node.name in ("reader", "compute", "writer"):
+            threads[node.name] = {n.targets[0].id: ast.unparse(n) for n in ast.walk(node)
+                                  if isinstance(n, ast.Assign) and len(n.targets) == 1
+                                  and isinstance(n.targets[0], ast.Name) and n.targets[0].id in helper}
+    needs = {"reader": set(helper), "compute": set(helper) - {"seg"}, "writer": set(helper) - {"lo", "hi"}}
+    assert set(threads) == set(needs)
+    for name, lines in threads.items():
+        assert set(lines) == needs[name], name
+        for target, src in lines.items():
+            assert src == helper[target], f"{name}: {src!r} is not unit_chunks' {helper[target]!r}"
+
+
+def test_partial_plan_units_cover_every_chunk_once():
+    """``PartialPlan.unit`` (through ``unit_chunks``) gives each segment's chunks to exactly one unit, and the
+    reducers (speculative plans) are the first units, with ``REDUCER_LEN`` chunks from 0."""
+    from ttl_kernels.attention._plan import flash_plan, spec_plan
+
+    plans = [flash_plan((8, 8), 0, b, nkv, 4, 4, 64, n, 1.0, 2048) for b, nkv, n in [(1, 8, 1), (1, 8, 64), (2, 2, 9)]]
+    plans += [spec_plan((8, 8), 0, b, nkv, 4, 4, 256, p, 1.0, 2048) for b, nkv, p in [(1, 8, 96), (1, 8, 8192), (3, 2, 1000)]]
+    for plan in plans:
+        seen = {}
+        for u in range(plan.nu):
+            reducer, seg, lo, hi, p = plan.unit(u)
+            assert reducer == (u < plan.nr) and 0 <= seg < plan.w and lo < hi and 0 <= p < plan.np
+            for v in range(lo, hi):
+                assert (seg, v) not in seen, (plan, u, seg, v)
+                seen[seg, v] = u
+        assert set(seen) == {(s, v) for s in range(plan.w) for v in range(plan.nv)}

@@ -25,8 +25,40 @@ def _divisors_desc(n: int) -> list[int]:
     return [d for d in range(n, 0, -1) if n % d == 0]
 
 
+class ItemsOnGrid:
+    """Mixin for compile-time plans that deal ``n_items`` work items round-robin over a ``gx x gy`` grid:
+    item ``i`` runs on core ``i mod n_cores`` of the flattened grid (core ``k = y * gx + x``), so core ``k``
+    takes items ``k, k + n_cores, ...`` (the kernels' ``for i in range(core, n_items, n_cores)``)."""
+
+    gx: int
+    gy: int
+
+    @property
+    def n_cores(self) -> int:
+        return self.gx * self.gy
+
+    @property
+    def items_per_core(self) -> int:
+        """Most items any core runs."""
+        return -(-self.n_items // self.n_cores)
+
+    @property
+    def cores_used(self) -> int:
+        return min(self.n_items, self.n_cores)
+
+    def items_of_core(self, k: int) -> list[int]:
+        return list(range(k, self.n_items, self.n_cores))
+
+    def load_balance(self) -> float:
+        """max / mean items per used core (1.0 is perfect)."""
+        counts = [len(self.items_of_core(k)) for k in range(self.cores_used)]
+        return max(counts) / (sum(counts) / len(counts))
+
+
 @dataclass(frozen=True)
-class BlockSplit:
+class BlockSplit(ItemsOnGrid):
+    """A tensor of ``rows_t x cols_t`` tiles cut into ``br x bc``-tile blocks, the work items."""
+
     rows_t: int
     cols_t: int
     br: int
@@ -47,25 +79,8 @@ class BlockSplit:
         return self.nbr * self.nbc
 
     @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def blocks_per_core(self) -> int:
-        """Loop trip count every core runs (cores past the last block skip the tail iterations)."""
-        return -(-self.n_blocks // self.n_cores)
-
-    @property
-    def cores_used(self) -> int:
-        return min(self.n_blocks, self.n_cores)
-
-    def blocks_of_core(self, k: int) -> list[int]:
-        return list(range(k, self.n_blocks, self.n_cores))
-
-    def load_balance(self) -> float:
-        """max / mean tiles per used core (1.0 is perfect)."""
-        counts = [len(self.blocks_of_core(k)) for k in range(self.cores_used)]
-        return max(counts) / (sum(counts) / len(counts))
+    def n_items(self) -> int:
+        return self.n_blocks
 
 
 def split_blocks(
@@ -107,26 +122,6 @@ def split_blocks(
     _, br, bc = best
     fx, fy = fit_grid((rows_t // br) * (cols_t // bc), grid)
     return BlockSplit(rows_t, cols_t, br, bc, fx, fy)
-
-
-class ItemsOnGrid:
-    """Mixin for compile-time plans that deal ``n_items`` work items round-robin over a ``gx x gy`` grid
-    (item ``i`` on core ``i mod n_cores`` of the flattened grid)."""
-
-    gx: int
-    gy: int
-
-    @property
-    def n_cores(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def items_per_core(self) -> int:
-        return -(-self.n_items // self.n_cores)
-
-    @property
-    def cores_used(self) -> int:
-        return min(self.n_items, self.n_cores)
 
 
 class HeadGroupsOnGrid(ItemsOnGrid):

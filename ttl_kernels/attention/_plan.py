@@ -11,23 +11,23 @@ There are no runtime scalars in tt-lang 1.1.1, so positions reach the kernels in
   (see :mod:`._layout`).  Flash decode reads nothing past the chunk holding ``pos`` (at most S - 1 keys
   past it); the speculative kernel nothing past ``P - 1`` (at most 31 keys past ``pos``).
 
-The chunks of a segment form a *virtual sequence* ``v = 0 .. NV-1`` whose KV tile offsets are
+The chunks of a segment form a *virtual sequence* ``v = 0 .. nv-1`` whose KV tile offsets are
 
-    off(v) = v * RT               for v < 2
-    off(v) = OB + (v - 2) * CT    for v >= 2          (CT = S / 32 tiles per chunk)
+    off(v) = v * rt               for v < 2
+    off(v) = ob + (v - 2) * ct    for v >= 2          (ct = S / 32 tiles per chunk)
 
-Flash decode: ``RT = CT``, ``OB = 2 CT`` (so ``off(v) = v CT``): chunks ``[0, ceil((pos + 1) / S))``.
-Speculative: ``v = 0`` is the sink ``[0, S)``, ``v = 1`` the recent chunk ``[P - S, P)`` (``RT = (P - S) / 32``)
+Flash decode: ``rt = ct``, ``ob = 2 ct`` (so ``off(v) = v ct``): chunks ``[0, ceil((pos + 1) / S))``.
+Speculative: ``v = 0`` is the sink ``[0, S)``, ``v = 1`` the recent chunk ``[P - S, P)`` (``rt = (P - S) / 32``)
 and ``v >= 2`` the middle blocks, aligned to end at ``P - S`` (the first one may overlap the sink; the mask
 hides the overlap so no key counts twice).
 
-Work units: a *reducer* unit per segment (speculative only) takes ``v in [0, min(NV, 2))``; the remaining
-``v in [VLO, NV)`` of each segment are split into ``NSM`` contiguous *split* units.  Units are numbered
-reducers first (``u < NR``), then the split units, and dealt round-robin over the flattened core grid:
-core ``k = y * GX + x`` runs units ``k, k + NC, ...``, so the reducers run first, on the first cores.  The
-split unit that lands on a reducer's core can be made shorter by the reducer's length (``CRV``; see
-:meth:`PartialPlan.unit`, the exact integer arithmetic the kernel threads evaluate).  The planner tries
-every ``NSM`` (and ``CRV`` in {0, CR}) and keeps the split with the smallest busiest-core load, counting a
+Work units: a *reducer* unit per segment (speculative only) takes ``v in [0, min(nv, 2))``; the remaining
+``v in [vlo, nv)`` of each segment are split into ``nsm`` contiguous *split* units.  Units are numbered
+reducers first (``u < nr``), then the split units, and dealt round-robin over the flattened core grid:
+core ``k = y * gx + x`` runs units ``k, k + nc, ...``, so the reducers run first, on the first cores.  The
+split unit that lands on a reducer's core can be made shorter by the reducer's length (``crv``; see
+:func:`unit_chunks`, the exact integer arithmetic the kernel threads evaluate).  The planner tries
+every ``nsm`` (and ``crv`` in {0, cr}) and keeps the split with the smallest busiest-core load, counting a
 per-unit overhead for Q and the partial results (then the fewest units).  At Llama-3.1-8B heads, batch 1,
 on the 8 x 8 grid this gives 64 busy cores with equal KV work from 2K tokens (flash decode from 1K).
 """
@@ -37,12 +37,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..host import TILE_BYTES
+from ..tiling import ItemsOnGrid
 
 TILE = 32
 
 
+def unit_chunks(u, N_UNITS, N_REDUCERS, REDUCER_LEN, SPLITS, N_LATER, LATER_PER_SEG, STEP, SPLIT_FROM, SPAN, GIVE_UP):
+    """Work unit ``u`` -> ``(reducer, seg, split, lo, hi)``: the unit's kind (1 reducer, 0 split unit), its
+    segment, its split index ``q`` (``split``) and its chunk range ``[lo, hi)`` in the segment's virtual sequence.
+
+    The one definition of the unit arithmetic.  TT-Lang 1.1.1 compiles a thread from its source and has no
+    calls to Python functions inside a thread (the compiler stops with ``Function ... not supported``), so
+    the reader, compute and writer threads of :mod:`._partial` repeat these lines word for word, branch-free
+    integer arithmetic that the simulator evaluates in Python and the compiler in C
+    (``tests/test_kernel_parity_attention.py`` checks that the threads' lines are these).
+
+    Units ``[0, N_REDUCERS)`` are the reducers (one per segment, chunks ``[0, REDUCER_LEN)``).  Split unit
+    ``j = u - N_REDUCERS``: the ``N_LATER = W (SPLITS - 1)`` units with ``q >= 1`` come first (segment-major,
+    ``LATER_PER_SEG`` per segment), the ``W`` units with ``q = 0`` last.  Boundaries
+    ``b_q = q SPAN / SPLITS`` split ``GIVE_UP`` virtual chunks plus the split part of a segment (from chunk
+    ``SPLIT_FROM``) evenly, and unit ``q = 0`` gives up the ``GIVE_UP`` virtual ones: with
+    ``GIVE_UP = REDUCER_LEN`` it is as much shorter as the reducer is long, and placed last it lands on a
+    reducer's core when ``W SPLITS`` is a multiple of the core count (the planner's search finds such splits
+    when they balance best); ``GIVE_UP = 0`` is an even split.  ``STEP`` is any number larger than every
+    ``|j - N_LATER|``, so ``(j + STEP - N_LATER) // STEP`` is 1 exactly when ``j >= N_LATER``.  Python's
+    floor division and C's truncating one differ only for negative ``j`` (the reducers), and every such
+    term is multiplied by ``1 - reducer = 0``."""
+    reducer = (N_REDUCERS + N_UNITS - 1 - u) // N_UNITS  # 1: a reducer unit (u < N_REDUCERS)
+    j = u - N_REDUCERS  # index among the split units
+    q0 = (j + STEP - N_LATER) // STEP  # 1: a q = 0 split unit (they come after the q >= 1 ones)
+    split = (1 - reducer) * (1 - q0) * (1 + j % LATER_PER_SEG)  # split index q inside the segment
+    seg = reducer * u + (1 - reducer) * ((1 - q0) * (j // LATER_PER_SEG) + q0 * (j - N_LATER))
+    lo = (1 - reducer) * (SPLIT_FROM + (1 - q0) * ((split * SPAN) // SPLITS - GIVE_UP))
+    hi = reducer * REDUCER_LEN + (1 - reducer) * (SPLIT_FROM + ((split + 1) * SPAN) // SPLITS - GIVE_UP)
+    return reducer, seg, split, lo, hi
+
+
 @dataclass(frozen=True)
-class PartialPlan:
+class PartialPlan(ItemsOnGrid):
+    """Compile-time plan of one partial-attention operation; its work items are the units."""
+
     gx: int
     gy: int
     b0: int  # first user of the group
@@ -70,7 +104,8 @@ class PartialPlan:
 
     @property
     def nc(self) -> int:
-        return self.gx * self.gy
+        """Cores of the grid (:attr:`n_cores`)."""
+        return self.n_cores
 
     @property
     def w(self) -> int:
@@ -79,11 +114,8 @@ class PartialPlan:
 
     @property
     def nr(self) -> int:
+        """Reducer units."""
         return self.w if self.spec else 0
-
-    @property
-    def nsm_safe(self) -> int:
-        return max(self.nsm, 1)
 
     @property
     def np(self) -> int:
@@ -92,55 +124,29 @@ class PartialPlan:
 
     @property
     def nu(self) -> int:
+        """Work units: the reducers, then ``nsm`` split units per segment."""
         return self.nr + self.w * self.nsm
 
     @property
-    def iters(self) -> int:
-        return -(-self.nu // self.nc)
-
-    # constants of the unit arithmetic (see unit())
-    @property
-    def wn1(self) -> int:
-        return self.w * max(self.nsm - 1, 0)
+    def n_items(self) -> int:
+        return self.nu
 
     @property
-    def ns1(self) -> int:
-        return max(self.nsm - 1, 1)
-
-    @property
-    def big(self) -> int:
-        return self.w * self.nsm_safe + 1
-
-    @property
-    def span(self) -> int:
-        """Length of the virtual sequence the split boundaries are taken from."""
-        return self.crv + self.nmid
+    def unit_constants(self) -> tuple[int, ...]:
+        """The constants of :func:`unit_chunks` after ``u``, in its order."""
+        splits = max(self.nsm, 1)
+        n_later = self.w * max(self.nsm - 1, 0)
+        return (self.nu, self.nr, self.cr, splits, n_later, max(self.nsm - 1, 1), self.w * splits + 1, self.vlo,
+                self.crv + self.nmid, self.crv)
 
     def unit(self, u: int) -> tuple[int, int, int, int, int]:
-        """``(reducer, seg, lo, hi, p)`` of unit ``u``, with the kernel's integer arithmetic.
-
-        Reducers are units ``[0, NR)``.  Split unit ``j = u - NR``: the ``W (NSM - 1)`` units with ``q >= 1``
-        come first (segment-major), the ``W`` units with ``q = 0`` last.  Boundaries ``b_q = q (CRV + NMID) / NSM``
-        split ``CRV`` virtual chunks plus the split part of a segment evenly, and unit ``q = 0`` gives up
-        the ``CRV`` virtual ones: with ``CRV = CR`` it is as much shorter as the reducer is long, and placed
-        last it lands on a reducer's core when ``W NSM`` is a multiple of the core count (the planner's
-        search finds such splits when they balance best); ``CRV = 0`` is an even split."""
-        nu, nr = self.nu, self.nr
-        r = (nr + nu - 1 - u) // nu
-        j = u - nr
-        z = _cdiv(j + self.big - self.wn1, self.big)
-        seg = r * u + (1 - r) * ((1 - z) * _cdiv(j, self.ns1) + z * (j - self.wn1))
-        q = (1 - r) * (1 - z) * (1 + _crem(j, self.ns1))
-        blo = (q * self.span) // self.nsm_safe
-        bhi = ((q + 1) * self.span) // self.nsm_safe
-        lo = (1 - r) * (self.vlo + (1 - z) * (blo - self.crv))
-        hi = r * self.cr + (1 - r) * (self.vlo + bhi - self.crv)
-        p = (1 - r) * (q + self.spec)
-        return r, seg, lo, hi, p
+        """``(reducer, seg, lo, hi, p)`` of unit ``u`` (:func:`unit_chunks`; ``p`` is its partial slot)."""
+        reducer, seg, split, lo, hi = unit_chunks(u, *self.unit_constants)
+        return reducer, seg, lo, hi, (1 - reducer) * (split + self.spec)
 
     @property
     def cmax(self) -> int:
-        """Most chunks any unit runs (the kernel's inner loop bound)."""
+        """Most chunks any unit runs."""
         return max(hi - lo for _, _, lo, hi, _ in (self.unit(u) for u in range(self.nu)))
 
     def valid(self) -> bool:
@@ -154,21 +160,11 @@ class PartialPlan:
 
     def core_chunks(self) -> list[int]:
         """KV chunks each core of the grid reads."""
-        loads = [0] * self.nc
+        loads = [0] * self.n_cores
         for u in range(self.nu):
             _, _, lo, hi, _ = self.unit(u)
-            loads[u % self.nc] += hi - lo
+            loads[u % self.n_cores] += hi - lo
         return loads
-
-
-def _cdiv(a: int, b: int) -> int:
-    """C integer division (truncates toward zero), as the compiled kernels compute it (``arith.divsi``)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def _crem(a: int, b: int) -> int:
-    return a - b * _cdiv(a, b)
 
 
 def _overhead(dt: int, ct: int, kv_tile_bytes: int) -> float:
@@ -193,21 +189,23 @@ def _choose_nsm(make, max_units: int, overhead: float, nc: int) -> PartialPlan:
     return best[1]
 
 
-def flash_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, n_chunks: int, scale: float, kv_tile_bytes: int) -> PartialPlan:
+def flash_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, n_chunks: int, scale: float,
+               kv_tile_bytes: int) -> PartialPlan:
     """Plan for users ``b0 .. b0 + nbu - 1``, each needing ``n_chunks`` chunks of S = 32 ct tokens."""
     gx, gy = grid
     nc = gx * gy
     w = nbu * nkv
 
     def make(nsm: int) -> list[PartialPlan]:
-        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 0, n_chunks, ct, 2 * ct, n_chunks - 1, -1, -1, 0, 0, n_chunks, nsm, 0,
-                            b0 * nkv if nsm == 1 else 0, scale, kv_tile_bytes)]
+        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 0, n_chunks, ct, 2 * ct, n_chunks - 1, -1, -1, 0, 0,
+                            n_chunks, nsm, 0, b0 * nkv if nsm == 1 else 0, scale, kv_tile_bytes)]
 
     cap = min(n_chunks, 2 * nc // w + 1)
     return _choose_nsm(make, cap, _overhead(dt, ct, kv_tile_bytes), nc)
 
 
-def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, p_end: int, scale: float, kv_tile_bytes: int) -> PartialPlan:
+def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, p_end: int, scale: float,
+              kv_tile_bytes: int) -> PartialPlan:
     """Speculative plan for users sharing ``P = round_up(pos + 1, 32) = p_end`` (tokens)."""
     gx, gy = grid
     nc = gx * gy
@@ -226,8 +224,9 @@ def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, 
     cr = min(nv, 2)
 
     def make(nsm: int) -> list[PartialPlan]:
-        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 1, nv, rt, ob, va, vb, vc, cr, 2, nm, nsm, crv, 0, scale, kv_tile_bytes)
-                for crv in sorted({0, cr if nsm > 1 else 0})]
+        crvs = sorted({0, cr if nsm > 1 else 0})
+        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 1, nv, rt, ob, va, vb, vc, cr, 2, nm, nsm, crv, 0,
+                            scale, kv_tile_bytes) for crv in crvs]
 
     if nm == 0:
         return make(0)[0]
@@ -236,7 +235,7 @@ def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, 
 
 
 @dataclass(frozen=True)
-class MergePlan:
+class MergePlan(ItemsOnGrid):
     """Merge of the partial results: ``items`` work items dealt round-robin over the grid; an item is one
     segment (flash decode) or one user with all its KV heads (speculative, which also sums dist2 / norm2
     over the heads and writes the verdict)."""
@@ -252,21 +251,13 @@ class MergePlan:
     lam2: float = 0.0
 
     @property
-    def nc(self) -> int:
-        return self.gx * self.gy
-
-    @property
-    def items(self) -> int:
+    def n_items(self) -> int:
         return self.nbu if self.verify else self.nbu * self.nkv
 
     @property
     def hpi(self) -> int:
         """Segments per item."""
         return self.nkv if self.verify else 1
-
-    @property
-    def iters(self) -> int:
-        return -(-self.items // self.nc)
 
 
 def groups(keys: list) -> list[tuple[int, int, object]]:

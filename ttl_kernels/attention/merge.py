@@ -34,7 +34,7 @@ from ._plan import MergePlan
 @cache
 def make_merge_op(plan: MergePlan, backend: str):
     """The merge operation for ``plan`` (``backend`` is part of the cache key only)."""
-    GX, NC, ITEMS, ITERS, HPI = plan.gx, plan.nc, plan.items, plan.iters, plan.hpi
+    GX, NC, ITEMS, HPI = plan.gx, plan.n_cores, plan.n_items, plan.hpi
     NP, NPM1, DT, VERIFY, SPEC = plan.np, plan.np - 1, plan.dt, plan.verify, plan.verify
     B0, B0NKV = plan.b0, plan.b0 * plan.nkv
     LAM2 = float(plan.lam2)
@@ -71,157 +71,151 @@ def make_merge_op(plan: MergePlan, backend: str):
         @ttl.compute()
         def compute():
             x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for it in range(ITERS):
-                item = it * NC + core
-                if item < ITEMS:
-                    for h in range(HPI):
-                        if NP > 1:
-                            # the identity tile comes with every segment that has something to merge
-                            with eye_dfb.wait() as eye:
-                                # partial 0 starts the state: m = m_0, L = l_0, acc = diag(l_0) @ o_0
-                                with ml_dfb.wait() as m0s, mx_dfb.reserve() as m:
-                                    m.store(m0s)
-                                with ml_dfb.wait() as l0s:
-                                    with l_dfb.reserve() as l:
-                                        l.store(l0s)
+            for _item in range(y * GX + x, ITEMS, NC):  # items core, core + NC, ...
+                for h in range(HPI):
+                    if NP > 1:
+                        # the identity tile comes with every segment that has something to merge
+                        with eye_dfb.wait() as eye:
+                            # partial 0 starts the state: m = m_0, L = l_0, acc = diag(l_0) @ o_0
+                            with ml_dfb.wait() as m0s, mx_dfb.reserve() as m:
+                                m.store(m0s)
+                            with ml_dfb.wait() as l0s:
+                                with l_dfb.reserve() as ls:
+                                    ls.store(l0s)
+                                with d1_dfb.reserve() as d1:
+                                    d1.store(l0s * eye)
+                            with d1_dfb.wait() as d1, ol_dfb.wait() as o0, acc_dfb.reserve() as a:
+                                a.store(d1 @ o0)
+                            for i in range(NPM1):
+                                with ml_dfb.wait() as mi, mx_dfb.wait() as m0:
+                                    with mn_dfb.reserve() as mn:
+                                        mn.store(ttl.math.max(m0, mi))
+                                    with mn_dfb.wait() as mn:
+                                        with a1_dfb.reserve() as a1:
+                                            a1.store(ttl.math.exp(m0 - mn))
+                                        with a2_dfb.reserve() as a2:
+                                            a2.store(ttl.math.exp(mi - mn))
+                                        if i < NPM1 - 1:
+                                            with mx_dfb.reserve() as m1:
+                                                m1.store(mn)
+                                with ml_dfb.wait() as li, a1_dfb.wait() as a1, a2_dfb.wait() as a2:
+                                    with l_dfb.wait() as l0, l_dfb.reserve() as l1:
+                                        l1.store(a1 * l0 + a2 * li)
                                     with d1_dfb.reserve() as d1:
-                                        d1.store(l0s * eye)
-                                with d1_dfb.wait() as d1, ol_dfb.wait() as o0, acc_dfb.reserve() as a:
-                                    a.store(d1 @ o0)
-                                for i in range(NPM1):
-                                    with ml_dfb.wait() as mi, mx_dfb.wait() as m0:
-                                        with mn_dfb.reserve() as mn:
-                                            mn.store(ttl.math.max(m0, mi))
-                                        with mn_dfb.wait() as mn:
-                                            with a1_dfb.reserve() as a1:
-                                                a1.store(ttl.math.exp(m0 - mn))
-                                            with a2_dfb.reserve() as a2:
-                                                a2.store(ttl.math.exp(mi - mn))
-                                            if i < NPM1 - 1:
-                                                with mx_dfb.reserve() as m1:
-                                                    m1.store(mn)
-                                    with ml_dfb.wait() as li, a1_dfb.wait() as a1, a2_dfb.wait() as a2:
-                                        with l_dfb.wait() as l0, l_dfb.reserve() as l1:
-                                            l1.store(a1 * l0 + a2 * li)
-                                        with d1_dfb.reserve() as d1:
-                                            d1.store(a1 * eye)
-                                        with d2_dfb.reserve() as d2:
-                                            d2.store(a2 * li * eye)
-                                    with d1_dfb.wait() as d1, acc_dfb.wait() as a0, acc_dfb.reserve() as am:
-                                        am.store(d1 @ a0)
-                                    with d2_dfb.wait() as d2, ol_dfb.wait() as oi, acc_dfb.wait() as a0, acc_dfb.reserve() as a1n:
+                                        d1.store(a1 * eye)
+                                    with d2_dfb.reserve() as d2:
+                                        d2.store(a2 * li * eye)
+                                with d1_dfb.wait() as d1, acc_dfb.wait() as a0, acc_dfb.reserve() as am:
+                                    am.store(d1 @ a0)
+                                with d2_dfb.wait() as d2, ol_dfb.wait() as oi:
+                                    with acc_dfb.wait() as a0, acc_dfb.reserve() as a1n:
                                         a1n.store(a0 + d2 @ oi)
-                                # O = diag(1 / L) @ acc
-                                with l_dfb.wait() as lf, d1_dfb.reserve() as d1:
-                                    d1.store(ttl.math.recip(lf) * eye)
-                            with d1_dfb.wait() as d1, acc_dfb.wait() as af, ov_dfb.reserve() as ov:
-                                ov.store(d1 @ af)
-                        else:
-                            with ol_dfb.wait() as o0, ov_dfb.reserve() as ov:
-                                ov.store(o0)
-                        with ov_dfb.wait() as ov:
-                            with out_dfb.reserve() as ob:
-                                ob.store(ov)
-                            if VERIFY == 1:
-                                # per-element sums over the user's heads: dsq += (O - O_spec)^2, nsq += O^2
-                                with os_dfb.wait() as osb:
-                                    if h == 0:
-                                        with dsq_dfb.reserve() as dn:
-                                            dn.store(ttl.math.square(ov - osb))
-                                    else:
-                                        with dsq_dfb.wait() as d0, dsq_dfb.reserve() as dn:
-                                            dn.store(d0 + ttl.math.square(ov - osb))
+                            # O = diag(1 / L) @ acc
+                            with l_dfb.wait() as lf, d1_dfb.reserve() as d1:
+                                d1.store(ttl.math.recip(lf) * eye)
+                        with d1_dfb.wait() as d1, acc_dfb.wait() as af, ov_dfb.reserve() as ov:
+                            ov.store(d1 @ af)
+                    else:
+                        with ol_dfb.wait() as o0, ov_dfb.reserve() as ov:
+                            ov.store(o0)
+                    with ov_dfb.wait() as ov:
+                        with out_dfb.reserve() as ob:
+                            ob.store(ov)
+                        if VERIFY == 1:
+                            # per-element sums over the user's heads: dsq += (O - O_spec)^2, nsq += O^2
+                            with os_dfb.wait() as osb:
                                 if h == 0:
-                                    with nsq_dfb.reserve() as nn:
-                                        nn.store(ttl.math.square(ov))
+                                    with dsq_dfb.reserve() as dn:
+                                        dn.store(ttl.math.square(ov - osb))
                                 else:
-                                    with nsq_dfb.wait() as n0, nsq_dfb.reserve() as nn:
-                                        nn.store(n0 + ttl.math.square(ov))
-                    if VERIFY == 1:
-                        # dist2 = VALID @ (dsq @ ONES_D), norm2 = VALID @ (nsq @ ONES_D): G valid rows x D columns
-                        with onesd_dfb.wait() as onesd, valid_dfb.wait() as valid:
-                            with dsq_dfb.wait() as dq, rs_dfb.reserve() as rs:
-                                rs.store(dq @ onesd)
-                            with rs_dfb.wait() as rs, dist_dfb.reserve() as dd:
-                                dd.store(valid @ rs)
-                            with nsq_dfb.wait() as nq, rs_dfb.reserve() as rs:
-                                rs.store(nq @ onesd)
-                            with rs_dfb.wait() as rs, norm_dfb.reserve() as nd:
-                                nd.store(valid @ rs)
-                        # verdict = 1 (hit) iff dist2 <= lambda^2 norm2: signbit(-(lambda^2 norm2 - dist2)); the
-                        # negation turns an exact tie (+0) into -0, so a tie counts as a hit
-                        with dist_dfb.wait() as df, norm_dfb.wait() as nf:
-                            with lam_dfb.reserve() as lm:
-                                lm.store(ttl.math.fill(lm, LAM2))
-                            with lam_dfb.wait() as lm, vrd_dfb.reserve() as vd:
-                                vd.store(ttl.math.signbit(ttl.math.neg(lm * nf - df)))
-                            with dsto_dfb.reserve() as do:
-                                do.store(df)
-                            with nrmo_dfb.reserve() as no:
-                                no.store(nf)
+                                    with dsq_dfb.wait() as d0, dsq_dfb.reserve() as dn:
+                                        dn.store(d0 + ttl.math.square(ov - osb))
+                            if h == 0:
+                                with nsq_dfb.reserve() as nn:
+                                    nn.store(ttl.math.square(ov))
+                            else:
+                                with nsq_dfb.wait() as n0, nsq_dfb.reserve() as nn:
+                                    nn.store(n0 + ttl.math.square(ov))
+                if VERIFY == 1:
+                    # dist2 = VALID @ (dsq @ ONES_D), norm2 = VALID @ (nsq @ ONES_D): G valid rows x D columns
+                    with onesd_dfb.wait() as onesd, valid_dfb.wait() as valid:
+                        with dsq_dfb.wait() as dq, rs_dfb.reserve() as rs:
+                            rs.store(dq @ onesd)
+                        with rs_dfb.wait() as rs, dist_dfb.reserve() as dd:
+                            dd.store(valid @ rs)
+                        with nsq_dfb.wait() as nq, rs_dfb.reserve() as rs:
+                            rs.store(nq @ onesd)
+                        with rs_dfb.wait() as rs, norm_dfb.reserve() as nd:
+                            nd.store(valid @ rs)
+                    # verdict = 1 (hit) iff dist2 <= lambda^2 norm2: signbit(-(lambda^2 norm2 - dist2)); the
+                    # negation turns an exact tie (+0) into -0, so a tie counts as a hit
+                    with dist_dfb.wait() as df, norm_dfb.wait() as nf:
+                        with lam_dfb.reserve() as lm:
+                            lm.store(ttl.math.fill(lm, LAM2))
+                        with lam_dfb.wait() as lm, vrd_dfb.reserve() as vd:
+                            vd.store(ttl.math.signbit(ttl.math.neg(lm * nf - df)))
+                        with dsto_dfb.reserve() as do:
+                            do.store(df)
+                        with nrmo_dfb.reserve() as no:
+                            no.store(nf)
 
         @ttl.datamovement()
         def reader():
             x, y = ttl.node(dims=2)
             core = y * GX + x
-            for it in range(ITERS):
-                item = it * NC + core
-                if item < ITEMS:
-                    for h in range(HPI):
-                        seg = item * HPI + h
-                        srow = B0NKV + seg
+            for item in range(core, ITEMS, NC):  # items core, core + NC, ...
+                for h in range(HPI):
+                    seg = item * HPI + h
+                    srow = B0NKV + seg
+                    if NP > 1:
+                        with eye_dfb.reserve() as eb:
+                            te = ttl.copy(consts[0:1, CE:CE + 1], eb)
+                            te.wait()
+                    for i in range(NP):
+                        prow = seg * NP + i
                         if NP > 1:
-                            with eye_dfb.reserve() as eb:
-                                te = ttl.copy(consts[0:1, CE:CE + 1], eb)
-                                te.wait()
-                        for i in range(NP):
-                            prow = seg * NP + i
-                            if NP > 1:
-                                with ml_dfb.reserve() as mb:
-                                    tm = ttl.copy(ml_part[prow:prow + 1, 0:1], mb)
-                                    tm.wait()
-                                with ml_dfb.reserve() as lb:
-                                    tl = ttl.copy(ml_part[prow:prow + 1, 1:2], lb)
-                                    tl.wait()
-                            with ol_dfb.reserve() as ob:
-                                if (SPEC == 1) and (i == 0):
-                                    tr = ttl.copy(spec_out[srow:srow + 1, 0:DT], ob)
-                                    tr.wait()
-                                else:
-                                    tr = ttl.copy(o_part[prow:prow + 1, 0:DT], ob)
-                                    tr.wait()
-                        if VERIFY == 1:
-                            with os_dfb.reserve() as sb:
-                                ts = ttl.copy(spec_out[srow:srow + 1, 0:DT], sb)
-                                ts.wait()
+                            with ml_dfb.reserve() as mb:
+                                tm = ttl.copy(ml_part[prow:prow + 1, 0:1], mb)
+                                tm.wait()
+                            with ml_dfb.reserve() as lb:
+                                tl = ttl.copy(ml_part[prow:prow + 1, 1:2], lb)
+                                tl.wait()
+                        with ol_dfb.reserve() as ob:
+                            if (SPEC == 1) and (i == 0):
+                                tr = ttl.copy(spec_out[srow:srow + 1, 0:DT], ob)
+                                tr.wait()
+                            else:
+                                tr = ttl.copy(o_part[prow:prow + 1, 0:DT], ob)
+                                tr.wait()
                     if VERIFY == 1:
-                        with onesd_dfb.reserve() as c1, valid_dfb.reserve() as c2:
-                            t1 = ttl.copy(consts[0:DT, CD:CD + 1], c1)
-                            t2 = ttl.copy(consts[0:1, CV:CV + 1], c2)
-                            t1.wait()
-                            t2.wait()
+                        with os_dfb.reserve() as sb:
+                            ts = ttl.copy(spec_out[srow:srow + 1, 0:DT], sb)
+                            ts.wait()
+                if VERIFY == 1:
+                    with onesd_dfb.reserve() as c1, valid_dfb.reserve() as c2:
+                        t1 = ttl.copy(consts[0:DT, CD:CD + 1], c1)
+                        t2 = ttl.copy(consts[0:1, CV:CV + 1], c2)
+                        t1.wait()
+                        t2.wait()
 
         @ttl.datamovement()
         def writer():
             x, y = ttl.node(dims=2)
             core = y * GX + x
-            for it in range(ITERS):
-                item = it * NC + core
-                if item < ITEMS:
-                    for h in range(HPI):
-                        orow = B0NKV + item * HPI + h
-                        with out_dfb.wait() as ob:
-                            tw = ttl.copy(ob, out[orow:orow + 1, 0:DT])
-                            tw.wait()
-                    if VERIFY == 1:
-                        user = B0 + item
-                        with dsto_dfb.wait() as db, nrmo_dfb.wait() as nb, vrd_dfb.wait() as vb:
-                            t0 = ttl.copy(db, dist[user:user + 1, 0:1])
-                            t1 = ttl.copy(nb, norm[user:user + 1, 0:1])
-                            t2 = ttl.copy(vb, verdict[user:user + 1, 0:1])
-                            t0.wait()
-                            t1.wait()
-                            t2.wait()
+            for item in range(core, ITEMS, NC):  # items core, core + NC, ...
+                for h in range(HPI):
+                    orow = B0NKV + item * HPI + h
+                    with out_dfb.wait() as ob:
+                        tw = ttl.copy(ob, out[orow:orow + 1, 0:DT])
+                        tw.wait()
+                if VERIFY == 1:
+                    user = B0 + item
+                    with dsto_dfb.wait() as db, nrmo_dfb.wait() as nb, vrd_dfb.wait() as vb:
+                        t0 = ttl.copy(db, dist[user:user + 1, 0:1])
+                        t1 = ttl.copy(nb, norm[user:user + 1, 0:1])
+                        t2 = ttl.copy(vb, verdict[user:user + 1, 0:1])
+                        t0.wait()
+                        t1.wait()
+                        t2.wait()
 
     return merge_partials
