@@ -75,7 +75,8 @@ KERNEL_SPECS = [
     KernelSpec("groups_to_heads", _g2h, _ref_g2h, _g2h_args, ("matmul_block",),
                lambda: [dict(batch=1, n_q=q, n_kv=k, head_dim=d) for q, k, d in _shapes()],
                kwargs=lambda batch, n_q, n_kv, head_dim, **_: dict(batch=batch, n_heads=n_q, n_kv=n_kv)),
-    KernelSpec("kv_update", _kv, _ref_kv, _kv_args, ("matmul_block", "mul_(binary_tile|tiles)", "add_(binary_tile|tiles)"),
+    KernelSpec("kv_update", _kv, _ref_kv, _kv_args,
+               ("matmul_block", "mul_(binary_tile|tiles)", "add_(binary_tile|tiles)"),
                lambda: [dict(batch=1, n_kv=k, head_dim=d) for k, d in sorted({(k, d) for _, k, d in _shapes()})],
                kwargs=lambda batch, n_kv, pos=37, **_: dict(positions=[pos + 29 * b for b in range(batch)], n_kv=n_kv)),
 ]

@@ -26,11 +26,13 @@ import torch
 from .. import runtime
 from ..host import TILE, TileTensor, to_device
 from ..runtime import ttl
-from ..tiling import fit_grid
+from ..tiling import ItemsOnGrid, fit_grid
 
 
 @dataclass(frozen=True)
-class KVUpdatePlan:
+class KVUpdatePlan(ItemsOnGrid):
+    """Compile-time plan of one user's update; the work items are the KV heads."""
+
     batch: int
     n_kv: int
     smax_t: int  # S_max in tiles
@@ -41,14 +43,17 @@ class KVUpdatePlan:
     gx: int
     gy: int
 
+    @property
+    def n_items(self) -> int:
+        return self.n_kv
+
 
 @cache
 def make_kv_update(plan: KVUpdatePlan, backend: str):
-    GX, NC, NKV, DT = plan.gx, plan.gx * plan.gy, plan.n_kv, plan.dt
-    BASE = plan.region * plan.n_kv * plan.smax_t + plan.pos_tile  # tile row of head 0
-    SMT = plan.smax_t
-    UROW = plan.user // TILE
-    ITERS = -(-NKV // NC)
+    GX, NC, NKV, DT = plan.gx, plan.n_cores, plan.n_kv, plan.dt
+    BASE = plan.region * plan.n_kv * plan.smax_t + plan.pos_tile  # cache tile row of the position in head 0
+    SMT = plan.smax_t  # cache tile rows per head
+    UROW = plan.user // TILE  # tile row of the user in k_new / v_new
 
     @ttl.operation(grid=(plan.gx, plan.gy))
     def kv_update(k_cache, v_cache, k_new, v_new, sel, keep):
@@ -67,16 +72,14 @@ def make_kv_update(plan: KVUpdatePlan, backend: str):
             if core < NKV:
                 e = e_dfb.wait()
                 kp = keep_dfb.wait()
-                for it in range(ITERS):
-                    h = it * NC + core
-                    if h < NKV:
-                        for kv in range(2):  # K, then V
-                            with new_dfb.wait() as nb, t_dfb.reserve() as t:
-                                t.store(e @ nb)
-                            with old_dfb.wait() as ob, kp_dfb.reserve() as kept:
-                                kept.store(ob * kp)
-                            with t_dfb.wait() as t, kp_dfb.wait() as kept, out_dfb.reserve() as o:
-                                o.store(kept + t)
+                for _h in range(core, NKV, NC):  # heads core, core + NC, ...
+                    for _kv in range(2):  # K, then V
+                        with new_dfb.wait() as nb, t_dfb.reserve() as t:
+                            t.store(e @ nb)
+                        with old_dfb.wait() as ob, kp_dfb.reserve() as kept:
+                            kept.store(ob * kp)
+                        with t_dfb.wait() as t, kp_dfb.wait() as kept, out_dfb.reserve() as o:
+                            o.store(kept + t)
                 e.pop()
                 kp.pop()
 
@@ -90,33 +93,28 @@ def make_kv_update(plan: KVUpdatePlan, backend: str):
                     tk = ttl.copy(keep[0, 0:DT], kp)
                     te.wait()
                     tk.wait()
-                for it in range(ITERS):
-                    h = it * NC + core
-                    if h < NKV:
-                        with new_dfb.reserve() as nb, old_dfb.reserve() as ob:
-                            tn = ttl.copy(k_new[UROW, h * DT:(h + 1) * DT], nb)
-                            to = ttl.copy(k_cache[BASE + h * SMT, 0:DT], ob)
-                            tn.wait()
-                            to.wait()
-                        with new_dfb.reserve() as nb, old_dfb.reserve() as ob:
-                            tn2 = ttl.copy(v_new[UROW, h * DT:(h + 1) * DT], nb)
-                            to2 = ttl.copy(v_cache[BASE + h * SMT, 0:DT], ob)
-                            tn2.wait()
-                            to2.wait()
+                for h in range(core, NKV, NC):
+                    with new_dfb.reserve() as nb, old_dfb.reserve() as ob:  # K: new row, old cache tile row
+                        tn = ttl.copy(k_new[UROW, h * DT:(h + 1) * DT], nb)
+                        to = ttl.copy(k_cache[BASE + h * SMT, 0:DT], ob)
+                        tn.wait()
+                        to.wait()
+                    with new_dfb.reserve() as nb, old_dfb.reserve() as ob:  # V: the same
+                        tn2 = ttl.copy(v_new[UROW, h * DT:(h + 1) * DT], nb)
+                        to2 = ttl.copy(v_cache[BASE + h * SMT, 0:DT], ob)
+                        tn2.wait()
+                        to2.wait()
 
         @ttl.datamovement()
         def writer():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                h = it * NC + core
-                if h < NKV:
-                    with out_dfb.wait() as o:
-                        tw = ttl.copy(o, k_cache[BASE + h * SMT, 0:DT])
-                        tw.wait()
-                    with out_dfb.wait() as o:
-                        tw2 = ttl.copy(o, v_cache[BASE + h * SMT, 0:DT])
-                        tw2.wait()
+            for h in range(cy * GX + cx, NKV, NC):
+                with out_dfb.wait() as o:
+                    tw = ttl.copy(o, k_cache[BASE + h * SMT, 0:DT])
+                    tw.wait()
+                with out_dfb.wait() as o:
+                    tw2 = ttl.copy(o, v_cache[BASE + h * SMT, 0:DT])
+                    tw2.wait()
 
     return kv_update
 
@@ -139,7 +137,8 @@ def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new
         if not isinstance(t, TileTensor):
             raise ValueError(f"{name}: expected a TileTensor")
     if v_cache.shape != k_cache.shape or v_cache.dtype != k_cache.dtype:
-        raise ValueError(f"v_cache: expected the shape and dtype of k_cache {k_cache.shape} {k_cache.dtype}; got {v_cache.shape} {v_cache.dtype}")
+        raise ValueError(f"v_cache: expected the shape and dtype of k_cache {k_cache.shape} {k_cache.dtype}; "
+                         f"got {v_cache.shape} {v_cache.dtype}")
     if v_new.shape != k_new.shape:
         raise ValueError(f"v_new: expected the shape of k_new {k_new.shape}; got {v_new.shape}")
     batch, width = k_new.shape
@@ -149,7 +148,8 @@ def kv_update(k_cache: TileTensor, v_cache: TileTensor, k_new: TileTensor, v_new
     rows = k_cache.shape[0]
     regions = 1 if shared else batch
     if rows % (regions * n_kv) or (rows // (regions * n_kv)) % TILE:
-        raise ValueError(f"k_cache: expected {regions} x n_kv x S_max rows with S_max a multiple of 32; got {rows} for n_kv={n_kv}")
+        raise ValueError(f"k_cache: expected {regions} x n_kv x S_max rows with S_max a multiple of 32; "
+                         f"got {rows} for n_kv={n_kv}")
     s_max = rows // (regions * n_kv)
     positions = [int(p) for p in positions]
     if len(positions) != batch:

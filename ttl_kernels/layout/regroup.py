@@ -30,15 +30,20 @@ from .. import runtime
 from .._api import check_2d, tensor_info
 from ..host import TILE, TileTensor, empty, to_device
 from ..runtime import ttl
-from ..tiling import fit_grid
+from ..tiling import ItemsOnGrid, fit_grid
 
 
 @dataclass(frozen=True)
-class RegroupPlan:
+class RegroupPlan(ItemsOnGrid):
+    """Compile-time plan of one regrouping; ``to_heads`` picks the direction, and with it the work units (the
+    items dealt over the grid): (user, KV head) pairs for :func:`heads_to_groups`, (tile row of users,
+    head) pairs for :func:`groups_to_heads`."""
+
     batch: int
     n_heads: int
     n_kv: int
     dt: int
+    to_heads: int  # 1: groups_to_heads, 0: heads_to_groups
     gx: int
     gy: int
 
@@ -47,8 +52,8 @@ class RegroupPlan:
         return self.n_heads // self.n_kv
 
     @property
-    def nc(self) -> int:
-        return self.gx * self.gy
+    def n_items(self) -> int:
+        return -(-self.batch // TILE) * self.n_heads if self.to_heads else self.batch * self.n_kv
 
 
 @cache
@@ -65,15 +70,19 @@ def pickers(batch: int, g: int, transpose: bool, backend: str) -> TileTensor:
 
 
 @cache
-def make_heads_to_groups(plan: RegroupPlan, dtype: str, backend: str):
-    """Units (b, g) over the flattened grid; ``backend`` and ``dtype`` are cache keys only."""
-    GX, NC, NKV, G, DT = plan.gx, plan.nc, plan.n_kv, plan.g, plan.dt
-    NU = plan.batch * plan.n_kv
-    ITERS = -(-NU // NC)
+def make_regroup(plan: RegroupPlan, dtype: str, backend: str):
+    """The regrouping op for ``plan`` (either direction); ``backend`` and ``dtype`` are cache keys only.
+
+    Every unit is a sum of one-hot matmuls ``E @ tile``: the compute thread is the same for both directions,
+    only the terms' addresses (reader) and the result's place (writer) differ."""
+    GX, NC, NU, NKV, G, DT, NH = plan.gx, plan.n_cores, plan.n_items, plan.n_kv, plan.g, plan.dt, plan.n_heads
+    B, ROWS = plan.batch, TILE  # users; users per tile row
+    TO_HEADS = plan.to_heads
+    MAX_TERMS = ROWS if TO_HEADS == 1 else G  # terms of a unit's sum: at most 32 users, or the G query heads
 
     @ttl.operation(grid=(plan.gx, plan.gy))
-    def heads_to_groups(x, pick, out):
-        x_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, DT), block_count=2)
+    def regroup(src, pick, out):
+        x_dfb = ttl.make_dataflow_buffer_like(src, shape=(1, DT), block_count=2)
         e_dfb = ttl.make_dataflow_buffer_like(pick, shape=(1, 1), block_count=2)
         acc_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # running sum (compute only)
         res_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # finished unit -> writer
@@ -81,122 +90,85 @@ def make_heads_to_groups(plan: RegroupPlan, dtype: str, backend: str):
         @ttl.compute()
         def compute():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    # acc = E[0, b] @ x_head0 ; acc += E[i, b] @ x_head_i
-                    with e_dfb.wait() as e, x_dfb.wait() as xb, acc_dfb.reserve() as a:
-                        a.store(e @ xb)
-                    for i in range(1, G):
+            for u in range(cy * GX + cx, NU, NC):  # units core, core + NC, ...
+                # terms: the G query heads of a (user, KV head) unit, or the users of a (tile row, head) unit
+                n_terms = TO_HEADS * (B - (u // NH) * ROWS) + (1 - TO_HEADS) * G
+                # acc = E_0 @ x_0 ; acc += E_i @ x_i
+                with e_dfb.wait() as e, x_dfb.wait() as xb, acc_dfb.reserve() as a:
+                    a.store(e @ xb)
+                for i in range(1, MAX_TERMS):
+                    if i < n_terms:
                         with e_dfb.wait() as e, x_dfb.wait() as xb, acc_dfb.wait() as prev, acc_dfb.reserve() as a:
                             a.store(prev + e @ xb)
-                    with acc_dfb.wait() as a, res_dfb.reserve() as r:
-                        r.store(a)
+                with acc_dfb.wait() as a, res_dfb.reserve() as r:
+                    r.store(a)
 
-        @ttl.datamovement()
-        def reader():
-            cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    b = u // NKV
-                    gg = u % NKV
-                    for i in range(G):
-                        c0 = (gg * G + i) * DT
-                        with e_dfb.reserve() as e, x_dfb.reserve() as xb:
-                            te = ttl.copy(pick[b, i], e)
-                            tx = ttl.copy(x[b // 32, c0:c0 + DT], xb)
-                            te.wait()
-                            tx.wait()
+        if TO_HEADS == 0:
+            _to_groups_dm(src, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT)
+        else:
+            _to_heads_dm(src, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT, NH, B)
 
-        @ttl.datamovement()
-        def writer():
-            cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    with res_dfb.wait() as a:
-                        tw = ttl.copy(a, out[u, 0:DT])
-                        tw.wait()
-
-    return heads_to_groups
+    return regroup
 
 
-@cache
-def make_groups_to_heads(plan: RegroupPlan, dtype: str, backend: str):
-    """Units (tile row r, head h); each sums over the users of its tile row."""
-    GX, NC, NKV, G, DT, NH = plan.gx, plan.nc, plan.n_kv, plan.g, plan.dt, plan.n_heads
-    B = plan.batch
-    NR = -(-B // TILE)
-    NU = NR * NH
-    ITERS = -(-NU // NC)
+def _to_groups_dm(x, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT):
+    """Trace time: the reader and writer of :func:`heads_to_groups` (unit ``u`` = (user ``u // NKV``, KV head
+    ``u % NKV``); term ``i`` is query head ``(u % NKV) * G + i`` of the user, lifted into row ``i``).  The
+    buffers keep the names the compute thread captures them under (the simulator keys buffers by name)."""
 
-    @ttl.operation(grid=(plan.gx, plan.gy))
-    def groups_to_heads(o, pick_t, out):
-        o_dfb = ttl.make_dataflow_buffer_like(o, shape=(1, DT), block_count=2)
-        e_dfb = ttl.make_dataflow_buffer_like(pick_t, shape=(1, 1), block_count=2)
-        acc_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # running sum (compute only)
-        res_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # finished unit -> writer
+    @ttl.datamovement()
+    def reader():
+        cx, cy = ttl.node(dims=2)
+        for u in range(cy * GX + cx, NU, NC):
+            b = u // NKV
+            for i in range(G):
+                c0 = ((u % NKV) * G + i) * DT  # the head's first tile column in x's row of users
+                with e_dfb.reserve() as e, x_dfb.reserve() as xb:
+                    te = ttl.copy(pick[b, i], e)
+                    tx = ttl.copy(x[b // 32, c0:c0 + DT], xb)
+                    te.wait()
+                    tx.wait()
 
-        @ttl.compute()
-        def compute():
-            cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    r = u // NH
-                    nb = B - r * 32  # users in this tile row (at most 32)
-                    with e_dfb.wait() as e, o_dfb.wait() as ob, acc_dfb.reserve() as a:
-                        a.store(e @ ob)
-                    for j in range(1, 32):
-                        if j < nb:
-                            with e_dfb.wait() as e, o_dfb.wait() as ob, acc_dfb.wait() as prev, acc_dfb.reserve() as a:
-                                a.store(prev + e @ ob)
-                    with acc_dfb.wait() as a, res_dfb.reserve() as rr:
-                        rr.store(a)
-
-        @ttl.datamovement()
-        def reader():
-            cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    r = u // NH
-                    h = u % NH
-                    nb = B - r * 32
-                    for j in range(32):
-                        if j < nb:
-                            b = r * 32 + j
-                            with e_dfb.reserve() as e, o_dfb.reserve() as ob:
-                                te = ttl.copy(pick_t[b, h % G], e)
-                                to = ttl.copy(o[b * NKV + h // G, 0:DT], ob)
-                                te.wait()
-                                to.wait()
-
-        @ttl.datamovement()
-        def writer():
-            cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for it in range(ITERS):
-                u = it * NC + core
-                if u < NU:
-                    r = u // NH
-                    h = u % NH
-                    with res_dfb.wait() as a:
-                        tw = ttl.copy(a, out[r, h * DT:(h + 1) * DT])
-                        tw.wait()
-
-    return groups_to_heads
+    @ttl.datamovement()
+    def writer():
+        cx, cy = ttl.node(dims=2)
+        for u in range(cy * GX + cx, NU, NC):
+            with res_dfb.wait() as a:
+                tw = ttl.copy(a, out[u, 0:DT])  # tile row b * n_kv + g of the attention layout is unit u
+                tw.wait()
 
 
-def _plan(batch: int, n_heads: int, n_kv: int, head_dim: int, n_units: int) -> RegroupPlan:
-    gx, gy = fit_grid(n_units, runtime.grid())
-    return RegroupPlan(batch, n_heads, n_kv, head_dim // TILE, gx, gy)
+def _to_heads_dm(o, pick_t, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT, NH, B):
+    """Trace time: the reader and writer of :func:`groups_to_heads` (unit ``u`` = (tile row ``u // NH`` of
+    users, head ``u % NH``); term ``j`` is user ``32 r + j``'s group tile row, dropped into row ``j``)."""
+
+    @ttl.datamovement()
+    def reader():
+        cx, cy = ttl.node(dims=2)
+        for u in range(cy * GX + cx, NU, NC):
+            h = u % NH
+            for b in range((u // NH) * 32, (u // NH) * 32 + 32):  # the users of tile row u // NH
+                if b < B:
+                    with e_dfb.reserve() as e, x_dfb.reserve() as ob:
+                        te = ttl.copy(pick_t[b, h % G], e)
+                        to = ttl.copy(o[b * NKV + h // G, 0:DT], ob)  # user b's tile row of KV head h // G
+                        te.wait()
+                        to.wait()
+
+    @ttl.datamovement()
+    def writer():
+        cx, cy = ttl.node(dims=2)
+        for u in range(cy * GX + cx, NU, NC):
+            h = u % NH
+            with res_dfb.wait() as a:
+                tw = ttl.copy(a, out[u // NH, h * DT:(h + 1) * DT])
+                tw.wait()
+
+
+def _plan(batch: int, n_heads: int, n_kv: int, head_dim: int, to_heads: int) -> RegroupPlan:
+    plan = RegroupPlan(batch, n_heads, n_kv, head_dim // TILE, to_heads, 1, 1)
+    gx, gy = fit_grid(plan.n_items, runtime.grid())
+    return RegroupPlan(batch, n_heads, n_kv, head_dim // TILE, to_heads, gx, gy)
 
 
 def _check_heads(n_heads: int, n_kv: int, head_dim: int) -> None:
@@ -219,10 +191,10 @@ def heads_to_groups(x: TileTensor, n_kv: int, head_dim: int, out_dtype: str | No
         raise ValueError(f"x: expected n_heads * head_dim columns with head_dim={head_dim}; got {cols}")
     n_heads = cols // head_dim
     _check_heads(n_heads, n_kv, head_dim)
-    plan = _plan(rows, n_heads, n_kv, head_dim, rows * n_kv)
+    plan = _plan(rows, n_heads, n_kv, head_dim, 0)
     out = empty((rows * n_kv * TILE, head_dim), out_dtype or dtype)
     be = runtime.backend_name()
-    make_heads_to_groups(plan, dtype, be)(x.tt, pickers(rows, plan.g, False, be).tt, out.tt)
+    make_regroup(plan, dtype, be)(x.tt, pickers(rows, plan.g, False, be).tt, out.tt)
     return out
 
 
@@ -236,9 +208,9 @@ def groups_to_heads(o: TileTensor, batch: int, n_heads: int, n_kv: int, out_dtyp
     _check_heads(n_heads, n_kv, head_dim)
     if rows != batch * n_kv * TILE:
         raise ValueError(f"o: expected {batch} x {n_kv} x 32 = {batch * n_kv * TILE} rows; got {rows}")
-    plan = _plan(batch, n_heads, n_kv, head_dim, -(-batch // TILE) * n_heads)
+    plan = _plan(batch, n_heads, n_kv, head_dim, 1)
     out = empty((batch, n_heads * head_dim), out_dtype or dtype)
     be = runtime.backend_name()
-    make_groups_to_heads(plan, dtype, be)(o.tt, pickers(batch, plan.g, True, be).tt, out.tt)
+    make_regroup(plan, dtype, be)(o.tt, pickers(batch, plan.g, True, be).tt, out.tt)
     return out
 
