@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from reference.decoder import Decoder, DecoderConfig, KVCache
+from ttl_kernels.host import to_torch
 
 from .dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
 from .protocols import Draft, TapSegment, Target
@@ -129,8 +130,12 @@ class AutoregressiveDraft:
 
 
 def concat_taps(segments: list[TapSegment]) -> torch.Tensor:
-    """Host taps as the draft module takes them: ``[rows, n_taps * H]`` over all segments."""
-    return torch.cat([torch.cat(list(seg.layers), -1) for seg in segments], 0)
+    """Host taps as the draft module takes them: ``[rows, n_taps * H]`` over all segments (device taps of a
+    kernel target are read back: a host draft next to a device target pays that transfer)."""
+    def host(t):
+        return t if isinstance(t, torch.Tensor) else to_torch(t)
+
+    return torch.cat([torch.cat([host(t) for t in seg.layers], -1) for seg in segments], 0)
 
 
 class DFlashRunner:

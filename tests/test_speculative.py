@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from models.dflash import DFlashConfig, DFlashDraft
+from models.dflash_step import StepDFlashRunner
 from models.sampling import SamplingParams, greedy_verify, probs, verify
 from models.speculative import (
     AutoregressiveDraft,
@@ -248,7 +249,8 @@ def test_lossless_greedy_on_the_simulator_backend():
     draft_kinds = {
         "layer-skip(1)": AutoregressiveDraft(layer_skip(m, 1), 3, "layer-skip"),
         "self": AutoregressiveDraft(m, 3, "self"),
-        "dflash b4": DFlashRunner(_dflash_for(m, block=4), kt),
+        "dflash b4 (host draft)": DFlashRunner(_dflash_for(m, block=4), kt),
+        "dflash b4 (draft on the kernels)": StepDFlashRunner(_dflash_for(m, block=4), kt),
     }
     for p in prompts(3, seed=5):
         want = plain_generate(kt, p, 8).tokens
