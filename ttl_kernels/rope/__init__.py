@@ -83,4 +83,5 @@ KERNEL_SPECS = [
                "add_(binary_tile|tiles)"), _cases, _kwargs),
 ]
 
-__all__ = ["KERNEL_SPECS", "LLAMA3_SCALING", "RopePlan", "RopeTables", "plan_rope", "rope", "rope_prefill", "rope_with_tables"]
+__all__ = ["KERNEL_SPECS", "LLAMA3_SCALING", "RopePlan", "RopeTables", "plan_rope", "rope", "rope_prefill",
+           "rope_with_tables"]

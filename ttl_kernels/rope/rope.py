@@ -169,10 +169,11 @@ def _shift_selector_device(o: int, dtype: str, key: str) -> TileTensor:
 @lru_cache(maxsize=256)
 def make_rope(plan: RopePlan, backend: str):
     """Compile-time constants: the plan (see the module docstring); ``backend`` is part of the cache key."""
-    GX, NC, IPC, NI = plan.gx, plan.n_cores, plan.items_per_core, plan.n_items
+    GX, NC, NI = plan.gx, plan.n_cores, plan.n_items
     G, HPG, NQ, NH = plan.groups, plan.heads_per_group, plan.n_q, plan.n_heads
     DT, DH, K = plan.dt, plan.dh, plan.k
-    U0, NU, A0, STEP, JSTEP, KS, SELSTEP, CLAMP = plan.u0, plan.nu, plan.a0, plan.step, plan.jstep, plan.ks, plan.selstep, plan.clamp
+    U0, NU, A0, STEP, JSTEP, KS = plan.u0, plan.nu, plan.a0, plan.step, plan.jstep, plan.ks
+    SELSTEP, CLAMP = plan.selstep, plan.clamp
     IDENT = 1 if plan.ident else 0
     (S00, S01, S02, S03, S04, S05, S06, S07, S08, S09, S10, S11, S12, S13, S14, S15,
      S16, S17, S18, S19, S20, S21, S22, S23, S24, S25, S26, S27, S28, S29, S30, S31) = plan.slots
@@ -192,112 +193,118 @@ def make_rope(plan: RopePlan, backend: str):
         @ttl.compute()
         def compute():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for i in range(IPC):
-                item = i * NC + core
-                if item < NI:
-                    # gather this tile row's cos / sin: sum over slots of selector @ table tile row
-                    if IDENT == 1:  # aligned prefill: the table tile row is the gathered one
-                        with ct_dfb.wait() as cb, st_dfb.wait() as tb:
-                            with c_dfb.reserve() as c0, s_dfb.reserve() as s0:
-                                c0.store(cb)
-                                s0.store(tb)
-                    else:
+            for item in range(cy * GX + cx, NI, NC):  # items core, core + NC, ...
+                # gather this tile row's cos / sin: sum over slots of selector @ table tile row
+                if IDENT == 1:  # aligned prefill: the table tile row is the gathered one
+                    with ct_dfb.wait() as cb, st_dfb.wait() as tb:
+                        with c_dfb.reserve() as c0, s_dfb.reserve() as s0:
+                            c0.store(cb)
+                            s0.store(tb)
+                else:
+                    with sel_dfb.wait() as sb, ct_dfb.wait() as cb, st_dfb.wait() as tb:
+                        with c_dfb.reserve() as c0, s_dfb.reserve() as s0:
+                            c0.store(sb @ cb)
+                            s0.store(sb @ tb)
+                    for _slot in range(K - 1):
                         with sel_dfb.wait() as sb, ct_dfb.wait() as cb, st_dfb.wait() as tb:
-                            with c_dfb.reserve() as c0, s_dfb.reserve() as s0:
-                                c0.store(sb @ cb)
-                                s0.store(sb @ tb)
-                        for j in range(K - 1):
-                            with sel_dfb.wait() as sb, ct_dfb.wait() as cb, st_dfb.wait() as tb:
-                                with c_dfb.wait() as cp, c_dfb.reserve() as c1:
-                                    c1.store(cp + sb @ cb)
-                                with s_dfb.wait() as sp, s_dfb.reserve() as s1:
-                                    s1.store(sp + sb @ tb)
-                    # rotate the item's heads, half a head (1 x DH tiles) per block
-                    with c_dfb.wait() as c, s_dfb.wait() as s:
-                        for hh in range(HPG):
-                            if (item % G) * HPG + hh < NH:
-                                with x1_dfb.wait() as a, x2_dfb.wait() as b:
-                                    with y1_dfb.reserve() as o1, y2_dfb.reserve() as o2:
-                                        o1.store(a * c - b * s)
-                                        o2.store(b * c + a * s)
+                            with c_dfb.wait() as cp, c_dfb.reserve() as c1:
+                                c1.store(cp + sb @ cb)
+                            with s_dfb.wait() as sp, s_dfb.reserve() as s1:
+                                s1.store(sp + sb @ tb)
+                # rotate the item's heads, half a head (1 x DH tiles) per block
+                with c_dfb.wait() as c, s_dfb.wait() as s:
+                    for h in range((item % G) * HPG, (item % G) * HPG + HPG):  # the item's group of heads
+                        if h < NH:  # (the last group may be shorter)
+                            with x1_dfb.wait() as a, x2_dfb.wait() as b:
+                                with y1_dfb.reserve() as o1, y2_dfb.reserve() as o2:
+                                    o1.store(a * c - b * s)
+                                    o2.store(b * c + a * s)
 
         @ttl.datamovement()
         def reader():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for i in range(IPC):
-                item = i * NC + core
-                if item < NI:
-                    ul = item // G
-                    ug = U0 + ul
-                    for j in range(K):
-                        sl = ul * KS + j
-                        t = (A0 + ug * STEP + j * JSTEP - CLAMP * j * ((ul + 1) // NU)
-                             + S00 * (1 - ((1023 + sl * sl) >> 10)) + S01 * (1 - ((1023 + (sl - 1) * (sl - 1)) >> 10))
-                             + S02 * (1 - ((1023 + (sl - 2) * (sl - 2)) >> 10)) + S03 * (1 - ((1023 + (sl - 3) * (sl - 3)) >> 10))
-                             + S04 * (1 - ((1023 + (sl - 4) * (sl - 4)) >> 10)) + S05 * (1 - ((1023 + (sl - 5) * (sl - 5)) >> 10))
-                             + S06 * (1 - ((1023 + (sl - 6) * (sl - 6)) >> 10)) + S07 * (1 - ((1023 + (sl - 7) * (sl - 7)) >> 10))
-                             + S08 * (1 - ((1023 + (sl - 8) * (sl - 8)) >> 10)) + S09 * (1 - ((1023 + (sl - 9) * (sl - 9)) >> 10))
-                             + S10 * (1 - ((1023 + (sl - 10) * (sl - 10)) >> 10)) + S11 * (1 - ((1023 + (sl - 11) * (sl - 11)) >> 10))
-                             + S12 * (1 - ((1023 + (sl - 12) * (sl - 12)) >> 10)) + S13 * (1 - ((1023 + (sl - 13) * (sl - 13)) >> 10))
-                             + S14 * (1 - ((1023 + (sl - 14) * (sl - 14)) >> 10)) + S15 * (1 - ((1023 + (sl - 15) * (sl - 15)) >> 10))
-                             + S16 * (1 - ((1023 + (sl - 16) * (sl - 16)) >> 10)) + S17 * (1 - ((1023 + (sl - 17) * (sl - 17)) >> 10))
-                             + S18 * (1 - ((1023 + (sl - 18) * (sl - 18)) >> 10)) + S19 * (1 - ((1023 + (sl - 19) * (sl - 19)) >> 10))
-                             + S20 * (1 - ((1023 + (sl - 20) * (sl - 20)) >> 10)) + S21 * (1 - ((1023 + (sl - 21) * (sl - 21)) >> 10))
-                             + S22 * (1 - ((1023 + (sl - 22) * (sl - 22)) >> 10)) + S23 * (1 - ((1023 + (sl - 23) * (sl - 23)) >> 10))
-                             + S24 * (1 - ((1023 + (sl - 24) * (sl - 24)) >> 10)) + S25 * (1 - ((1023 + (sl - 25) * (sl - 25)) >> 10))
-                             + S26 * (1 - ((1023 + (sl - 26) * (sl - 26)) >> 10)) + S27 * (1 - ((1023 + (sl - 27) * (sl - 27)) >> 10))
-                             + S28 * (1 - ((1023 + (sl - 28) * (sl - 28)) >> 10)) + S29 * (1 - ((1023 + (sl - 29) * (sl - 29)) >> 10))
-                             + S30 * (1 - ((1023 + (sl - 30) * (sl - 30)) >> 10)) + S31 * (1 - ((1023 + (sl - 31) * (sl - 31)) >> 10)))
-                        if IDENT == 0:
-                            with sel_dfb.reserve() as sb:
-                                ts = ttl.copy(sel[ul * SELSTEP:ul * SELSTEP + 1, j:j + 1], sb)
-                                ts.wait()
-                        with ct_dfb.reserve() as cb, st_dfb.reserve() as tb:
-                            tc = ttl.copy(cos[t:t + 1, 0:DH], cb)
-                            tt = ttl.copy(sin[t:t + 1, 0:DH], tb)
-                            tc.wait()
-                            tt.wait()
-                    for hh in range(HPG):
-                        h = (item % G) * HPG + hh
-                        if h < NQ:
+            for item in range(cy * GX + cx, NI, NC):  # items core, core + NC, ...
+                ul = item // G  # tile row of the launch
+                ug = U0 + ul  # tile row of q / k
+                for j in range(K):
+                    # table tile row of slot j: the formula part plus SLOT[ul * KS + j] (term n is 1 iff sl == n)
+                    sl = ul * KS + j
+                    t = (A0 + ug * STEP + j * JSTEP - CLAMP * j * ((ul + 1) // NU)
+                         + S00 * (1 - ((1023 + sl * sl) >> 10))
+                         + S01 * (1 - ((1023 + (sl - 1) * (sl - 1)) >> 10))
+                         + S02 * (1 - ((1023 + (sl - 2) * (sl - 2)) >> 10))
+                         + S03 * (1 - ((1023 + (sl - 3) * (sl - 3)) >> 10))
+                         + S04 * (1 - ((1023 + (sl - 4) * (sl - 4)) >> 10))
+                         + S05 * (1 - ((1023 + (sl - 5) * (sl - 5)) >> 10))
+                         + S06 * (1 - ((1023 + (sl - 6) * (sl - 6)) >> 10))
+                         + S07 * (1 - ((1023 + (sl - 7) * (sl - 7)) >> 10))
+                         + S08 * (1 - ((1023 + (sl - 8) * (sl - 8)) >> 10))
+                         + S09 * (1 - ((1023 + (sl - 9) * (sl - 9)) >> 10))
+                         + S10 * (1 - ((1023 + (sl - 10) * (sl - 10)) >> 10))
+                         + S11 * (1 - ((1023 + (sl - 11) * (sl - 11)) >> 10))
+                         + S12 * (1 - ((1023 + (sl - 12) * (sl - 12)) >> 10))
+                         + S13 * (1 - ((1023 + (sl - 13) * (sl - 13)) >> 10))
+                         + S14 * (1 - ((1023 + (sl - 14) * (sl - 14)) >> 10))
+                         + S15 * (1 - ((1023 + (sl - 15) * (sl - 15)) >> 10))
+                         + S16 * (1 - ((1023 + (sl - 16) * (sl - 16)) >> 10))
+                         + S17 * (1 - ((1023 + (sl - 17) * (sl - 17)) >> 10))
+                         + S18 * (1 - ((1023 + (sl - 18) * (sl - 18)) >> 10))
+                         + S19 * (1 - ((1023 + (sl - 19) * (sl - 19)) >> 10))
+                         + S20 * (1 - ((1023 + (sl - 20) * (sl - 20)) >> 10))
+                         + S21 * (1 - ((1023 + (sl - 21) * (sl - 21)) >> 10))
+                         + S22 * (1 - ((1023 + (sl - 22) * (sl - 22)) >> 10))
+                         + S23 * (1 - ((1023 + (sl - 23) * (sl - 23)) >> 10))
+                         + S24 * (1 - ((1023 + (sl - 24) * (sl - 24)) >> 10))
+                         + S25 * (1 - ((1023 + (sl - 25) * (sl - 25)) >> 10))
+                         + S26 * (1 - ((1023 + (sl - 26) * (sl - 26)) >> 10))
+                         + S27 * (1 - ((1023 + (sl - 27) * (sl - 27)) >> 10))
+                         + S28 * (1 - ((1023 + (sl - 28) * (sl - 28)) >> 10))
+                         + S29 * (1 - ((1023 + (sl - 29) * (sl - 29)) >> 10))
+                         + S30 * (1 - ((1023 + (sl - 30) * (sl - 30)) >> 10))
+                         + S31 * (1 - ((1023 + (sl - 31) * (sl - 31)) >> 10)))
+                    if IDENT == 0:
+                        with sel_dfb.reserve() as sb:
+                            ts = ttl.copy(sel[ul * SELSTEP:ul * SELSTEP + 1, j:j + 1], sb)
+                            ts.wait()
+                    with ct_dfb.reserve() as cb, st_dfb.reserve() as tb:
+                        tc = ttl.copy(cos[t:t + 1, 0:DH], cb)
+                        tt = ttl.copy(sin[t:t + 1, 0:DH], tb)
+                        tc.wait()
+                        tt.wait()
+                for h in range((item % G) * HPG, (item % G) * HPG + HPG):  # Q heads, then K heads
+                    if h < NQ:
+                        with x1_dfb.reserve() as a, x2_dfb.reserve() as b:  # the two halves of the head
+                            ta = ttl.copy(q[ug:ug + 1, h * DT:h * DT + DH], a)
+                            tb2 = ttl.copy(q[ug:ug + 1, h * DT + DH:h * DT + DT], b)
+                            ta.wait()
+                            tb2.wait()
+                    else:
+                        if h < NH:
                             with x1_dfb.reserve() as a, x2_dfb.reserve() as b:
-                                ta = ttl.copy(q[ug:ug + 1, h * DT:h * DT + DH], a)
-                                tb2 = ttl.copy(q[ug:ug + 1, h * DT + DH:h * DT + DT], b)
-                                ta.wait()
-                                tb2.wait()
-                        else:
-                            if h < NH:
-                                with x1_dfb.reserve() as a, x2_dfb.reserve() as b:
-                                    tka = ttl.copy(k[ug:ug + 1, (h - NQ) * DT:(h - NQ) * DT + DH], a)
-                                    tkb = ttl.copy(k[ug:ug + 1, (h - NQ) * DT + DH:(h - NQ) * DT + DT], b)
-                                    tka.wait()
-                                    tkb.wait()
+                                tka = ttl.copy(k[ug:ug + 1, (h - NQ) * DT:(h - NQ) * DT + DH], a)
+                                tkb = ttl.copy(k[ug:ug + 1, (h - NQ) * DT + DH:(h - NQ) * DT + DT], b)
+                                tka.wait()
+                                tkb.wait()
 
         @ttl.datamovement()
         def writer():
             cx, cy = ttl.node(dims=2)
-            core = cy * GX + cx
-            for i in range(IPC):
-                item = i * NC + core
-                if item < NI:
-                    ug = U0 + item // G
-                    for hh in range(HPG):
-                        h = (item % G) * HPG + hh
-                        if h < NQ:
+            for item in range(cy * GX + cx, NI, NC):
+                ug = U0 + item // G
+                for h in range((item % G) * HPG, (item % G) * HPG + HPG):
+                    if h < NQ:
+                        with y1_dfb.wait() as o1, y2_dfb.wait() as o2:
+                            tw1 = ttl.copy(o1, q_out[ug:ug + 1, h * DT:h * DT + DH])
+                            tw2 = ttl.copy(o2, q_out[ug:ug + 1, h * DT + DH:h * DT + DT])
+                            tw1.wait()
+                            tw2.wait()
+                    else:
+                        if h < NH:
                             with y1_dfb.wait() as o1, y2_dfb.wait() as o2:
-                                tw1 = ttl.copy(o1, q_out[ug:ug + 1, h * DT:h * DT + DH])
-                                tw2 = ttl.copy(o2, q_out[ug:ug + 1, h * DT + DH:h * DT + DT])
-                                tw1.wait()
-                                tw2.wait()
-                        else:
-                            if h < NH:
-                                with y1_dfb.wait() as o1, y2_dfb.wait() as o2:
-                                    tk1 = ttl.copy(o1, k_out[ug:ug + 1, (h - NQ) * DT:(h - NQ) * DT + DH])
-                                    tk2 = ttl.copy(o2, k_out[ug:ug + 1, (h - NQ) * DT + DH:(h - NQ) * DT + DT])
-                                    tk1.wait()
-                                    tk2.wait()
+                                tk1 = ttl.copy(o1, k_out[ug:ug + 1, (h - NQ) * DT:(h - NQ) * DT + DH])
+                                tk2 = ttl.copy(o2, k_out[ug:ug + 1, (h - NQ) * DT + DH:(h - NQ) * DT + DT])
+                                tk1.wait()
+                                tk2.wait()
 
     return rope_op
 

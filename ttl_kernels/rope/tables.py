@@ -106,5 +106,6 @@ def check_head_dim(head_dim, arg: str) -> int:
     if not isinstance(head_dim, int) or head_dim <= 0 or head_dim % 2:
         raise ValueError(f"{arg}: head_dim must be a positive even int; got {head_dim!r}")
     if head_dim % (2 * TILE):
-        raise ValueError(f"{arg}: head_dim must be a multiple of {2 * TILE} (each half whole 32-wide tiles, e.g. 64 or 128); got {head_dim}")
+        raise ValueError(f"{arg}: head_dim must be a multiple of {2 * TILE} (each half whole 32-wide tiles, "
+                         f"e.g. 64 or 128); got {head_dim}")
     return head_dim
