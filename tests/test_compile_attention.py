@@ -14,11 +14,13 @@ import re
 from pathlib import Path
 
 import pytest
+from _kernel_helpers import compile_clean
 
-from ttl_kernels.compile import compile_cases, format_case
+from ttl_kernels.compile import format_case
 from ttl_kernels.registry import get_kernel
 
-SHAPES = [dict(n_q=32, n_kv=8, head_dim=128), dict(n_q=16, n_kv=8, head_dim=128), dict(batch=2, n_q=4, n_kv=2, head_dim=64, s_max=512, chunk_size=64)]
+SHAPES = [dict(n_q=32, n_kv=8, head_dim=128), dict(n_q=16, n_kv=8, head_dim=128),
+          dict(batch=2, n_q=4, n_kv=2, head_dim=64, s_max=512, chunk_size=64)]
 MOD = "ttl_kernels.attention.compile_cases"
 
 
@@ -44,14 +46,7 @@ def _dfb_count(paths) -> int:
 @pytest.mark.compile
 @pytest.mark.parametrize("arch", ["n150", "p150"])
 def test_compile_attention(arch):
-    cases = _cases()
-    results = compile_cases(cases, arch)
-    for r in results:
-        print(r.line())
-    bad = [r.line() for r in results if not r.clean]
-    assert not bad, "\n".join(bad)
-    assert len(results) == len(cases)
-    for r in results:
+    for r in compile_clean(_cases(), arch):
         assert _dfb_count(r.files.values()) <= 32, r.case
         if r.case.startswith(f"{MOD}:flash_partial") or r.case.startswith(f"{MOD}:spec_partial"):
             assert {"compute", "reader", "writer"} <= set(r.files), r.case
