@@ -142,7 +142,7 @@ def test_kernel_parity_rope_many_users_split_launches():
     positions = (tile_rows * 32 + torch.randint(0, 32, (64,), generator=g)).tolist()
     tab = tables(128, "bf16")
     launches = plan_rope(positions, 4, 8, 8, tab.rows_t, runtime.grid())
-    assert [p.nu for p, _ in launches] == [1, 1] and all(p.k == 32 for p, _ in launches)
+    assert [p.tile_rows for p, _ in launches] == [1, 1] and all(p.k == 32 for p, _ in launches)
     q, k = (t.to(BF16) for t in _qk(64, 8, 8, 128, 2))
     yq, yk = rope(q, k, tab, positions)
     eq, ek = expected(q.float(), k.float(), tab, positions)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .host import TILE_BYTES
+from .runtime import ttl
 
 # Bytes of dataflow-buffer space a kernel may plan for per core.  Wormhole has 1464 KiB of L1 per core
 # and the simulator warns above 1336 KiB; half of that leaves room for the runtime and other buffers.
@@ -162,3 +163,23 @@ def fit_grid(n_units: int, grid: tuple[int, int]) -> tuple[int, int]:
     if n <= gx:
         return n, 1
     return gx, min(gy, -(-n // gx))
+
+
+def block_writer(out, out_dfb, GX: int, NC: int, N_BLOCKS: int, NBC: int, BR: int, BC: int):
+    """Trace time (call it in an operation's body): the writer thread of a kernel whose results are blocks of
+    ``BR x BC`` tiles dealt round-robin over the flattened grid.  Core ``k`` drains blocks ``k, k + NC, ...``
+    from ``out_dfb`` in that order; block ``blk`` goes to tile rows ``[(blk // NBC) BR, + BR)`` and tile
+    columns ``[(blk % NBC) BC, + BC)`` of ``out`` (``NBC`` blocks per block row).  The operation must call its
+    result buffer ``out_dfb``: the simulator keys buffers by the name the threads capture them under."""
+
+    @ttl.datamovement()
+    def writer():
+        x, y = ttl.node(dims=2)
+        for blk in range(y * GX + x, N_BLOCKS, NC):  # blocks core, core + NC, ...
+            r0 = (blk // NBC) * BR  # first tile row and column of the block
+            c0 = (blk % NBC) * BC
+            with out_dfb.wait() as ob:
+                tw = ttl.copy(ob, out[r0:r0 + BR, c0:c0 + BC])
+                tw.wait()
+
+    return writer

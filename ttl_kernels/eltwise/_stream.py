@@ -5,7 +5,8 @@ Dataflow, in tiles: the tensor (rows_t x cols_t tiles) is cut into blocks of BR 
 of the flattened grid handles blocks ``k, k + NC, ...``; block ``blk`` covers tile rows
 ``[(blk // NBC) * BR, + BR)`` and tile columns ``[(blk % NBC) * BC, + BC)``.  Per block: ``reader`` copies
 one block of each input DRAM -> L1, ``compute`` combines them in DST (``silu(a) * b`` or ``a + b``, chosen by
-the compile-time constant ``SILU``), ``writer`` copies the result block L1 -> DRAM.  Every input tile is
+the compile-time constant ``SILU``), ``writer`` (:func:`ttl_kernels.tiling.block_writer`) copies the result
+block L1 -> DRAM.  Every input tile is
 read once and every output tile written once, so DRAM traffic is the minimum.
 """
 
@@ -17,7 +18,7 @@ from .. import runtime
 from .._api import as_tile, check_2d, result, same, tensor_info, wants_torch
 from ..host import empty, tiles
 from ..runtime import ttl
-from ..tiling import BlockSplit, split_blocks
+from ..tiling import BlockSplit, block_writer, split_blocks
 
 OPS = ("silu_mul", "residual_add")
 
@@ -57,15 +58,7 @@ def make_binary_op(split: BlockSplit, op: str, backend: str):
                     else:
                         ob.store(ab + bb)
 
-        @ttl.datamovement()
-        def writer():
-            x, y = ttl.node(dims=2)
-            for blk in range(y * GX + x, NB, NC):
-                r0 = (blk // NBC) * BR
-                c0 = (blk % NBC) * BC
-                with out_dfb.wait() as ob:
-                    tw = ttl.copy(ob, out[r0:r0 + BR, c0:c0 + BC])
-                    tw.wait()
+        block_writer(out, out_dfb, GX, NC, NB, NBC, BR, BC)
 
     return binary_op
 

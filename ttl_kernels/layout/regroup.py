@@ -30,7 +30,7 @@ from .. import runtime
 from .._api import check_2d, tensor_info
 from ..host import TILE, TileTensor, empty, to_device
 from ..runtime import ttl
-from ..tiling import ItemsOnGrid, fit_grid
+from ..tiling import ItemsOnGrid, block_writer, fit_grid
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def make_regroup(plan: RegroupPlan, dtype: str, backend: str):
         x_dfb = ttl.make_dataflow_buffer_like(src, shape=(1, DT), block_count=2)
         e_dfb = ttl.make_dataflow_buffer_like(pick, shape=(1, 1), block_count=2)
         acc_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # running sum (compute only)
-        res_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # finished unit -> writer
+        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)  # finished unit -> writer
 
         @ttl.compute()
         def compute():
@@ -100,19 +100,21 @@ def make_regroup(plan: RegroupPlan, dtype: str, backend: str):
                     if i < n_terms:
                         with e_dfb.wait() as e, x_dfb.wait() as xb, acc_dfb.wait() as prev, acc_dfb.reserve() as a:
                             a.store(prev + e @ xb)
-                with acc_dfb.wait() as a, res_dfb.reserve() as r:
+                with acc_dfb.wait() as a, out_dfb.reserve() as r:
                     r.store(a)
 
         if TO_HEADS == 0:
-            _to_groups_dm(src, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT)
+            _to_groups_reader(src, pick, x_dfb, e_dfb, GX, NC, NU, NKV, G, DT)
+            block_writer(out, out_dfb, GX, NC, NU, 1, 1, DT)  # unit u is tile row u (b * n_kv + g)
         else:
-            _to_heads_dm(src, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT, NH, B)
+            _to_heads_reader(src, pick, x_dfb, e_dfb, GX, NC, NU, NKV, G, DT, NH, B)
+            block_writer(out, out_dfb, GX, NC, NU, NH, 1, DT)  # unit (r, h): tile row r, head h's DT columns
 
     return regroup
 
 
-def _to_groups_dm(x, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT):
-    """Trace time: the reader and writer of :func:`heads_to_groups` (unit ``u`` = (user ``u // NKV``, KV head
+def _to_groups_reader(x, pick, x_dfb, e_dfb, GX, NC, NU, NKV, G, DT):
+    """Trace time: the reader of :func:`heads_to_groups` (unit ``u`` = (user ``u // NKV``, KV head
     ``u % NKV``); term ``i`` is query head ``(u % NKV) * G + i`` of the user, lifted into row ``i``).  The
     buffers keep the names the compute thread captures them under (the simulator keys buffers by name)."""
 
@@ -129,18 +131,10 @@ def _to_groups_dm(x, pick, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT):
                     te.wait()
                     tx.wait()
 
-    @ttl.datamovement()
-    def writer():
-        cx, cy = ttl.node(dims=2)
-        for u in range(cy * GX + cx, NU, NC):
-            with res_dfb.wait() as a:
-                tw = ttl.copy(a, out[u, 0:DT])  # tile row b * n_kv + g of the attention layout is unit u
-                tw.wait()
 
-
-def _to_heads_dm(o, pick_t, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT, NH, B):
-    """Trace time: the reader and writer of :func:`groups_to_heads` (unit ``u`` = (tile row ``u // NH`` of
-    users, head ``u % NH``); term ``j`` is user ``32 r + j``'s group tile row, dropped into row ``j``)."""
+def _to_heads_reader(o, pick_t, x_dfb, e_dfb, GX, NC, NU, NKV, G, DT, NH, B):
+    """Trace time: the reader of :func:`groups_to_heads` (unit ``u`` = (tile row ``u // NH`` of users, head
+    ``u % NH``); term ``j`` is user ``32 r + j``'s group tile row, dropped into row ``j``)."""
 
     @ttl.datamovement()
     def reader():
@@ -154,15 +148,6 @@ def _to_heads_dm(o, pick_t, out, x_dfb, e_dfb, res_dfb, GX, NC, NU, NKV, G, DT, 
                         to = ttl.copy(o[b * NKV + h // G, 0:DT], ob)  # user b's tile row of KV head h // G
                         te.wait()
                         to.wait()
-
-    @ttl.datamovement()
-    def writer():
-        cx, cy = ttl.node(dims=2)
-        for u in range(cy * GX + cx, NU, NC):
-            h = u % NH
-            with res_dfb.wait() as a:
-                tw = ttl.copy(a, out[u // NH, h * DT:(h + 1) * DT])
-                tw.wait()
 
 
 def _plan(batch: int, n_heads: int, n_kv: int, head_dim: int, to_heads: int) -> RegroupPlan:

@@ -38,16 +38,12 @@ OVERHEAD_BUDGET = 0.04
 
 @dataclass(frozen=True)
 class HeadNormPlan(HeadGroupsOnGrid):
-    rows_t: int  # RT
+    tile_rows: int  # RT
     n_heads: int  # NH per row
     head_dim: int
     groups: int  # G head groups per tile row
     gx: int
     gy: int
-
-    @property
-    def tile_rows(self) -> int:
-        return self.rows_t
 
     @property
     def dt(self) -> int:

@@ -70,7 +70,7 @@ class RopePlan(HeadGroupsOnGrid):
     n_q: int
     n_kv: int
     u0: int  # first tile row of q/k this launch handles
-    nu: int  # tile rows this launch handles
+    tile_rows: int  # tile rows this launch handles
     k: int  # slots (table tile rows) per tile row
     a0: int
     step: int
@@ -82,10 +82,6 @@ class RopePlan(HeadGroupsOnGrid):
     groups: int
     gx: int
     gy: int
-
-    @property
-    def tile_rows(self) -> int:
-        return self.nu
 
     @property
     def dh(self) -> int:
@@ -172,7 +168,7 @@ def make_rope(plan: RopePlan, backend: str):
     GX, NC, NI = plan.gx, plan.n_cores, plan.n_items
     G, HPG, NQ, NH = plan.groups, plan.heads_per_group, plan.n_q, plan.n_heads
     DT, DH, K = plan.dt, plan.dh, plan.k
-    U0, NU, A0, STEP, JSTEP, KS = plan.u0, plan.nu, plan.a0, plan.step, plan.jstep, plan.ks
+    U0, NU, A0, STEP, JSTEP, KS = plan.u0, plan.tile_rows, plan.a0, plan.step, plan.jstep, plan.ks
     SELSTEP, CLAMP = plan.selstep, plan.clamp
     IDENT = 1 if plan.ident else 0
     (S00, S01, S02, S03, S04, S05, S06, S07, S08, S09, S10, S11, S12, S13, S14, S15,
