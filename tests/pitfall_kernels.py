@@ -17,6 +17,7 @@ import torch
 
 from ttl_kernels import host
 from ttl_kernels.runtime import ttl
+from ttl_kernels.tiling import block_writer
 
 
 def _op(kind: int, ashape, bshape, oshape):
@@ -96,10 +97,21 @@ def tile_of(u, CT):
     return u // CT, u % CT
 
 
-def _probe_threads(kind: str, x, y, x_dfb, y_dfb, spare_dfb, GX, NU, NC, CT):
+def _probe_threads(kind: str, x, y, x_dfb, out_dfb, spare_dfb, GX, NU, NC, CT):
     """Trace time (plain Python): define the probe's three threads; every core ``k`` takes tiles
-    ``k, k + NC, ...`` (``range`` with a runtime start) and writes ``exp`` of each."""
-    OFF = 0  # a compile-time constant branch that is off: spare_dfb (an alias of y_dfb) is used only there
+    ``k, k + NC, ...`` (``range`` with a runtime start) and writes ``exp`` of each (the writer is the
+    library's trace-time builder :func:`ttl_kernels.tiling.block_writer`, one-tile blocks)."""
+    OFF = 0  # a compile-time constant branch that is off: spare_dfb (an alias of out_dfb) is used only there
+
+    @ttl.compute()
+    def compute():
+        cx, cy = ttl.node(dims=2)
+        for _u in range(cy * GX + cx, NU, NC):
+            with x_dfb.wait() as xb, out_dfb.reserve() as yb:
+                if OFF == 1:
+                    with spare_dfb.reserve() as sb:
+                        sb.store(xb + xb)
+                yb.store(ttl.math.exp(xb))
 
     if kind == "call":
         @ttl.datamovement()
@@ -119,23 +131,7 @@ def _probe_threads(kind: str, x, y, x_dfb, y_dfb, spare_dfb, GX, NU, NC, CT):
                     tx = ttl.copy(x[u // CT:u // CT + 1, u % CT:u % CT + 1], xb)
                     tx.wait()
 
-    @ttl.compute()
-    def compute():
-        cx, cy = ttl.node(dims=2)
-        for _u in range(cy * GX + cx, NU, NC):
-            with x_dfb.wait() as xb, y_dfb.reserve() as yb:
-                if OFF == 1:
-                    with spare_dfb.reserve() as sb:
-                        sb.store(xb + xb)
-                yb.store(ttl.math.exp(xb))
-
-    @ttl.datamovement()
-    def writer():
-        cx, cy = ttl.node(dims=2)
-        for u in range(cy * GX + cx, NU, NC):
-            with y_dfb.wait() as yb:
-                ty = ttl.copy(yb, y[u // CT:u // CT + 1, u % CT:u % CT + 1])
-                ty.wait()
+    block_writer(y, out_dfb, GX, NC, NU, CT, 1, 1)
 
 
 def probe(kind: str, rows_t: int = 2, cols_t: int = 3):
@@ -150,8 +146,8 @@ def probe(kind: str, rows_t: int = 2, cols_t: int = 3):
     @ttl.operation(grid=(GX, GY))
     def dialect_probe(x, y):
         x_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, 1), block_count=2)
-        y_dfb = ttl.make_dataflow_buffer_like(y, shape=(1, 1), block_count=2)
-        _probe_threads(kind, x, y, x_dfb, y_dfb, y_dfb, GX, NU, NC, CT)
+        out_dfb = ttl.make_dataflow_buffer_like(y, shape=(1, 1), block_count=2)
+        _probe_threads(kind, x, y, x_dfb, out_dfb, out_dfb, GX, NU, NC, CT)
 
     x = torch.randn(32 * rows_t, 32 * cols_t, generator=torch.Generator().manual_seed(0))
     tx, ty = host.to_device(x, "fp32"), host.to_device(torch.zeros_like(x), "fp32")

@@ -94,28 +94,6 @@ def make_select(plan: SelectPlan, backend: str):
         xb_dfb = ttl.make_dataflow_buffer_like(b, shape=(1, 1), block_count=2)
         out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=2)
 
-        @ttl.datamovement()
-        def reader():
-            x, y = ttl.node(dims=2)
-            for u in range(y * GX + x, NU, NC):  # units core, core + NC, ...
-                g = u // RPG  # group of the unit; its run is the group's tiles [(u % RPG) TPB, + TPB)
-                with c0_dfb.reserve() as cb:  # the condition tile(s) of the group
-                    tc = ttl.copy(cond[CSTEP * g:CSTEP * g + 1, 0:1], cb)
-                    if PAIR == 1:
-                        with c1_dfb.reserve() as cb1:
-                            tc1 = ttl.copy(cond[2 * g + 1:2 * g + 2, 0:1], cb1)
-                            tc1.wait()
-                    tc.wait()
-                for k in range((u % RPG) * TPB, (u % RPG) * TPB + TPB):
-                    if k < GT:  # (a group's last run may be shorter)
-                        r = ASTEP * g + k // CT  # tile k of the group, row-major
-                        c = k % CT
-                        with xa_dfb.reserve() as xa, xb_dfb.reserve() as xb:
-                            ta = ttl.copy(a[r:r + 1, c:c + 1], xa)
-                            tb = ttl.copy(b[BOFF + r:BOFF + r + 1, c:c + 1], xb)
-                            ta.wait()
-                            tb.wait()
-
         @ttl.compute()
         def compute():
             x, y = ttl.node(dims=2)
@@ -137,6 +115,28 @@ def make_select(plan: SelectPlan, backend: str):
                             if k < GT:
                                 with xa_dfb.wait() as xa, xb_dfb.wait() as xb, out_dfb.reserve() as o:
                                     o.store(w0 * xa + w1 * xb)
+
+        @ttl.datamovement()
+        def reader():
+            x, y = ttl.node(dims=2)
+            for u in range(y * GX + x, NU, NC):  # units core, core + NC, ...
+                g = u // RPG  # group of the unit; its run is the group's tiles [(u % RPG) TPB, + TPB)
+                with c0_dfb.reserve() as cb:  # the condition tile(s) of the group
+                    tc = ttl.copy(cond[CSTEP * g:CSTEP * g + 1, 0:1], cb)
+                    if PAIR == 1:
+                        with c1_dfb.reserve() as cb1:
+                            tc1 = ttl.copy(cond[2 * g + 1:2 * g + 2, 0:1], cb1)
+                            tc1.wait()
+                    tc.wait()
+                for k in range((u % RPG) * TPB, (u % RPG) * TPB + TPB):
+                    if k < GT:  # (a group's last run may be shorter)
+                        r = ASTEP * g + k // CT  # tile k of the group, row-major
+                        c = k % CT
+                        with xa_dfb.reserve() as xa, xb_dfb.reserve() as xb:
+                            ta = ttl.copy(a[r:r + 1, c:c + 1], xa)
+                            tb = ttl.copy(b[BOFF + r:BOFF + r + 1, c:c + 1], xb)
+                            ta.wait()
+                            tb.wait()
 
         @ttl.datamovement()
         def writer():

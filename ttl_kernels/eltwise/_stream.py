@@ -36,6 +36,16 @@ def make_binary_op(split: BlockSplit, op: str, backend: str):
         b_dfb = ttl.make_dataflow_buffer_like(b, shape=(BR, BC), block_count=2)
         out_dfb = ttl.make_dataflow_buffer_like(out, shape=(BR, BC), block_count=2)
 
+        @ttl.compute()
+        def compute():
+            x, y = ttl.node(dims=2)
+            for _blk in range(y * GX + x, NB, NC):
+                with a_dfb.wait() as ab, b_dfb.wait() as bb, out_dfb.reserve() as ob:
+                    if SILU == 1:
+                        ob.store(ttl.math.silu(ab) * bb)
+                    else:
+                        ob.store(ab + bb)
+
         @ttl.datamovement()
         def reader():
             x, y = ttl.node(dims=2)
@@ -47,16 +57,6 @@ def make_binary_op(split: BlockSplit, op: str, backend: str):
                     tb = ttl.copy(b[r0:r0 + BR, c0:c0 + BC], bb)
                     ta.wait()
                     tb.wait()
-
-        @ttl.compute()
-        def compute():
-            x, y = ttl.node(dims=2)
-            for _blk in range(y * GX + x, NB, NC):
-                with a_dfb.wait() as ab, b_dfb.wait() as bb, out_dfb.reserve() as ob:
-                    if SILU == 1:
-                        ob.store(ttl.math.silu(ab) * bb)
-                    else:
-                        ob.store(ab + bb)
 
         block_writer(out, out_dfb, GX, NC, NB, NBC, BR, BC)
 
