@@ -16,8 +16,10 @@ from .trace import trace_traffic
 
 def main() -> None:
     b = runtime.backend()
-    print(f"backend: {b.name}  grid: {b.grid[0]}x{b.grid[1]}  ({'simulator, fp32 math' if b.name == 'sim' else b.arch})")
-    print(f"{'kernel':<14} {'shape':<12} {'dtype':<5} {'pcc':>9} {'max|err|':>9} {'bytes/min':>9} {'cores':>5} {'wall':>7}")
+    target = "simulator, fp32 math" if b.name == "sim" else b.arch
+    print(f"backend: {b.name}  grid: {b.grid[0]}x{b.grid[1]}  ({target})")
+    print(f"{'kernel':<14} {'shape':<12} {'dtype':<5} {'pcc':>9} {'max|err|':>9} {'bytes/min':>9} {'cores':>5} "
+          f"{'wall':>7}")
     for spec in kernels().values():
         for params in spec.model_cases()[:1]:
             args = spec.make_args(seed=0, **params)
@@ -31,7 +33,8 @@ def main() -> None:
             minimum = sum(x.nbytes for x in tts) + sum(o.nbytes for o in outs)
             out = outs[-1]  # (multi-output kernels: parity of the last output)
             y = host.to_torch(out)
-            ref = spec.call([host.to_torch(x) if isinstance(x, host.TileTensor) else x for x in dev], params, reference=True)
+            host_args = [host.to_torch(x) if isinstance(x, host.TileTensor) else x for x in dev]
+            ref = spec.call(host_args, params, reference=True)
             ref = ref[-1] if isinstance(ref, tuple) else ref
             shape = "x".join(str(s) for s in out.shape)
             print(f"{spec.name:<14} {shape:<12} {out.dtype:<5} {pcc(y, ref):9.6f} {(y - ref).abs().max().item():9.2e} "

@@ -58,7 +58,8 @@ class CompileResult:
             return f"COMPILE {self.arch} {self.case}: FAIL {self.error[:300]}"
         lint = "clean" if not self.issues else f"{len(self.issues)} issue(s): {self.issues[:3]}"
         miss = "" if not self.missing_ops else f" MISSING OPS {self.missing_ops}"
-        return f"COMPILE {self.arch} {self.case}: ok {self.seconds:.2f}s threads={len(self.files)} lint={lint} ops={','.join(self.ops)}{miss}"
+        return (f"COMPILE {self.arch} {self.case}: ok {self.seconds:.2f}s threads={len(self.files)} lint={lint} "
+                f"ops={','.join(self.ops)}{miss}")
 
 
 def parse_case(case: str) -> tuple[str, dict]:
@@ -107,7 +108,9 @@ def _forget_compiled_kernels() -> None:
     import gc
 
     for obj in gc.get_objects():
-        if isinstance(obj, functools._lru_cache_wrapper) and getattr(obj, "__module__", "").startswith(("ttl_kernels", "models", "tests")):
+        if not isinstance(obj, functools._lru_cache_wrapper):
+            continue
+        if getattr(obj, "__module__", "").startswith(("ttl_kernels", "models", "tests")):
             obj.cache_clear()
 
 
@@ -180,7 +183,8 @@ def _run_child(arch: str, cases: list[str], timeout: float) -> tuple[list[dict],
     return recs, tail
 
 
-def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = None, timeout: float = 900) -> list[CompileResult]:
+def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = None,
+                  timeout: float = 900) -> list[CompileResult]:
     """Compile every case for ``arch`` in child processes and lint what the compiler generated."""
     if arch not in ("n150", "p150"):
         raise ValueError(f"arch must be 'n150' or 'p150'; got {arch!r}")
@@ -204,7 +208,9 @@ def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = 
             expected = _resolve(name)[1]
         except Exception:  # noqa: BLE001 - unknown kernels already failed in the child
             expected = []
-        res = CompileResult(case=c, arch=arch, ok=bool(r.get("ok")), error=r.get("error", ""), seconds=float(r.get("seconds", 0.0)), files=dict(r.get("files", {})), expected_ops=expected)
+        res = CompileResult(case=c, arch=arch, ok=bool(r.get("ok")), error=r.get("error", ""),
+                            seconds=float(r.get("seconds", 0.0)), files=dict(r.get("files", {})),
+                            expected_ops=expected)
         if res.ok:
             ops: set[str] = set()
             for thread, path in res.files.items():
@@ -225,7 +231,8 @@ def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ttl_kernels.compile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m ttl_kernels.compile", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="+")
     ap.add_argument("--arch", default="n150", choices=["n150", "p150"])
     ap.add_argument("--keep", help="copy the generated C++ of every case under this folder")

@@ -32,20 +32,24 @@ from .speculative_decode import (
 )
 
 
-def _args(batch: int = 1, n_q: int = 32, n_kv: int = 8, head_dim: int = 128, s_max: int = 1024, seed: int | None = None, **_) -> tuple:
+def _args(batch: int = 1, n_q: int = 32, n_kv: int = 8, head_dim: int = 128, s_max: int = 1024, seed: int | None = None,
+          **_) -> tuple:
     """(q, k, v) as 2-D torch tensors in the kernels' layouts (zeros when ``seed`` is None); Q's padding rows 0."""
     gen = generator(seed)
     shape_q, shape_kv = (batch, n_q, head_dim), (batch, n_kv, s_max, head_dim)
     if gen is None:
         q, k, v = torch.zeros(shape_q), torch.zeros(shape_kv), torch.zeros(shape_kv)
     else:
-        q, k, v = torch.randn(shape_q, generator=gen), torch.randn(shape_kv, generator=gen), torch.randn(shape_kv, generator=gen)
+        q = torch.randn(shape_q, generator=gen)
+        k, v = torch.randn(shape_kv, generator=gen), torch.randn(shape_kv, generator=gen)
     bf16 = runtime.TORCH_BF16
     return decode_q_to_tiles(q, n_kv).to(bf16), kv_cache_to_tiles(k).to(bf16), kv_cache_to_tiles(v).to(bf16)
 
 
-def _kwargs(batch: int = 1, s_max: int = 1024, pos: int | None = None, chunk_size: int = 128, kv_dtype: str = "bf16", n_q: int = 32, lambda_: float = 0.2, **_) -> dict:
-    return dict(positions=[s_max - 1 if pos is None else pos] * batch, chunk_size=chunk_size, kv_dtype=kv_dtype, n_q=n_q, lambda_=lambda_)
+def _kwargs(batch: int = 1, s_max: int = 1024, pos: int | None = None, chunk_size: int = 128, kv_dtype: str = "bf16",
+            n_q: int = 32, lambda_: float = 0.2, **_) -> dict:
+    positions = [s_max - 1 if pos is None else pos] * batch
+    return dict(positions=positions, chunk_size=chunk_size, kv_dtype=kv_dtype, n_q=n_q, lambda_=lambda_)
 
 
 def _on_device(q, k, v, kv_dtype):
@@ -98,8 +102,10 @@ def _speculative_decode_tiles_ref(q, k, v, positions, chunk_size=128, kv_dtype="
 
 
 def _cases():
-    heads = sorted({(m["n_q"], m["n_kv"], m["head_dim"]) for m in MODEL_SHAPES.values()}, key=lambda h: (h[2], h[0]))  # tiny first
-    return [dict(batch=1, n_q=nq, n_kv=nkv, head_dim=d, s_max=1024, pos=1023, chunk_size=128, kv_dtype="bf16") for nq, nkv, d in heads]
+    heads = sorted({(m["n_q"], m["n_kv"], m["head_dim"]) for m in MODEL_SHAPES.values()},
+                   key=lambda h: (h[2], h[0]))  # tiny first
+    return [dict(batch=1, n_q=nq, n_kv=nkv, head_dim=d, s_max=1024, pos=1023, chunk_size=128, kv_dtype="bf16")
+            for nq, nkv, d in heads]
 
 
 _OPS = ("matmul_block", "transpose_wh_tile", "typecast_tile", "exp_tile", "binary_max_tile", "recip_tile")
@@ -108,7 +114,8 @@ KERNEL_SPECS = [
     # a call lowers two operations (partial attention + merge); the patterns cover both
     # (ttl_kernels.attention.compile_cases lowers and checks each operation alone)
     KernelSpec("flash_decode", _flash_decode_tiles, _flash_decode_tiles_ref, _args, _OPS, _cases, _kwargs),
-    KernelSpec("speculative_decode", _speculative_decode_tiles, _speculative_decode_tiles_ref, _args, _OPS + ("signbit_tile", "square_tile"), _cases, _kwargs),
+    KernelSpec("speculative_decode", _speculative_decode_tiles, _speculative_decode_tiles_ref, _args,
+               _OPS + ("signbit_tile", "square_tile"), _cases, _kwargs),
 ]
 
 __all__ = [

@@ -64,8 +64,10 @@ class DecodeArgs:
 
 
 def check_chunk(chunk_size, arg: str = "chunk_size") -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0 or chunk_size % TILE or chunk_size > MAX_CT * TILE:
-        raise ValueError(f"{arg}: must be a multiple of 32 between 32 and {MAX_CT * TILE} (tokens per KV chunk); got {chunk_size!r}")
+    is_int = isinstance(chunk_size, int) and not isinstance(chunk_size, bool)
+    if not is_int or chunk_size <= 0 or chunk_size % TILE or chunk_size > MAX_CT * TILE:
+        raise ValueError(f"{arg}: must be a multiple of 32 between 32 and {MAX_CT * TILE} (tokens per KV chunk); "
+                         f"got {chunk_size!r}")
     return chunk_size
 
 
@@ -86,7 +88,8 @@ def check_lambda(lambda_) -> float:
 def _positions(positions, batch: int, s_max: int, arg: str) -> list[int]:
     if isinstance(positions, torch.Tensor):
         if positions.dim() != 1 or positions.dtype.is_floating_point or positions.dtype == torch.bool:
-            raise ValueError(f"{arg}: expected a 1-D integer tensor of {batch} entries; got {positions.dtype} shape {tuple(positions.shape)}")
+            raise ValueError(f"{arg}: expected a 1-D integer tensor of {batch} entries; "
+                             f"got {positions.dtype} shape {tuple(positions.shape)}")
         positions = positions.tolist()
     try:
         pos = list(positions)
@@ -102,8 +105,8 @@ def _positions(positions, batch: int, s_max: int, arg: str) -> list[int]:
     return pos
 
 
-def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=None, pos_arg="positions", chunk_arg="chunk_size",
-          shared_kv: bool = False) -> DecodeArgs:
+def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=None, pos_arg="positions",
+          chunk_arg="chunk_size", shared_kv: bool = False) -> DecodeArgs:
     """Check the decode-attention arguments (see :func:`ttl_kernels.attention.flash_decode`); ``pos_arg`` /
     ``chunk_arg`` are the names the caller's API gives the positions and the chunk size."""
     chunk = check_chunk(chunk_size, chunk_arg)
@@ -114,7 +117,8 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         if not isinstance(t, (torch.Tensor, TileTensor)):
             raise ValueError(f"{name}: expected a torch.Tensor or TileTensor; got {type(t).__name__}")
     if len(kinds) != 1:
-        raise ValueError(f"k_cache: q, k_cache and v_cache must all be torch tensors or all TileTensors; got {[type(t).__name__ for t in (q, k_cache, v_cache)]}")
+        got = [type(t).__name__ for t in (q, k_cache, v_cache)]
+        raise ValueError(f"k_cache: q, k_cache and v_cache must all be torch tensors or all TileTensors; got {got}")
     torch_io = isinstance(q, torch.Tensor)
     if torch_io:
         if q.dim() != 3:
@@ -132,7 +136,8 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         batch, nq, head_dim = (int(s) for s in q.shape)
         kb, n_kv, s_max, kdim = (int(s) for s in k_cache.shape)
         if kb != (1 if shared_kv else batch):
-            raise ValueError(f"k_cache: batch {kb} does not match q's batch {batch}{' (shared_kv: expected 1)' if shared_kv else ''}")
+            note = " (shared_kv: expected 1)" if shared_kv else ""
+            raise ValueError(f"k_cache: batch {kb} does not match q's batch {batch}{note}")
         if kdim != head_dim:
             raise ValueError(f"k_cache: head_dim {kdim} does not match q's head_dim {head_dim}")
         if n_q is not None and n_q != nq:
@@ -165,17 +170,21 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         n_kv = q.shape[0] // (TILE * batch)
         regions = 1 if shared_kv else batch
         if k_cache.shape[0] % (regions * n_kv):
-            raise ValueError(f"k_cache: expected [{'1' if shared_kv else 'B'} * n_kv * S_max, head_dim] rows (B = {batch}, n_kv = {n_kv}); got {k_cache.shape[0]} rows")
+            users = "1" if shared_kv else "B"
+            raise ValueError(f"k_cache: expected [{users} * n_kv * S_max, head_dim] rows (B = {batch}, n_kv = {n_kv}); "
+                             f"got {k_cache.shape[0]} rows")
         s_max = k_cache.shape[0] // (regions * n_kv)
         if n_q is not None:
             if isinstance(n_q, bool) or not isinstance(n_q, int) or n_q <= 0 or n_q % n_kv or n_q // n_kv > TILE:
-                raise ValueError(f"n_q: must be a positive multiple of n_kv = {n_kv} with at most 32 heads per KV head; got {n_q!r}")
+                raise ValueError(f"n_q: must be a positive multiple of n_kv = {n_kv} with at most 32 heads per KV "
+                                 f"head; got {n_q!r}")
     if head_dim not in HEAD_DIMS:
         raise ValueError(f"q: head_dim must be one of {HEAD_DIMS}; got {head_dim}")
     if s_max % chunk:
         raise ValueError(f"k_cache: S_max ({s_max}) must be a multiple of chunk_size ({chunk})")
     pos = _positions(positions, batch, s_max, pos_arg)
-    return DecodeArgs(batch, n_q, n_kv, head_dim, s_max, chunk, pos, check_scale(scale, head_dim), kv, torch_io, shared_kv,
+    return DecodeArgs(batch, n_q, n_kv, head_dim, s_max, chunk, pos, check_scale(scale, head_dim), kv, torch_io,
+                      shared_kv,
                       _raw=(q, k_cache, v_cache))
 
 

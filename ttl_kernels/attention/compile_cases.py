@@ -4,7 +4,8 @@ A decode-attention call runs two operations (partial attention, then the merge).
 zero inputs at a given shape and lower exactly one of them, so the compile driver lints every generated
 thread and checks the ops that operation must contain (``expected_ops``)::
 
-    python -m ttl_kernels.compile --arch p150 ttl_kernels.attention.compile_cases:flash_partial:n_q=32,n_kv=8,head_dim=128
+    python -m ttl_kernels.compile --arch p150 \
+        ttl_kernels.attention.compile_cases:flash_partial:n_q=32,n_kv=8,head_dim=128
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from .merge import make_merge_op
 from .speculative_decode import _masks as spec_masks
 from .speculative_decode import spec_plans
 
-PARTIAL_OPS = ("matmul_block", "transpose_wh_tile", "typecast_tile", "exp_tile", "binary_max_tile", "recip_tile", "fill_tile")
+PARTIAL_OPS = ("matmul_block", "transpose_wh_tile", "typecast_tile", "exp_tile", "binary_max_tile", "recip_tile",
+               "fill_tile")
 MERGE_OPS = ("matmul_block", "exp_tile", "binary_max_tile", "recip_tile")
 VERIFY_OPS = MERGE_OPS + ("signbit_tile", "square_tile", "negative_tile|neg_tile")
 
@@ -41,7 +43,8 @@ def _partial(spec: bool, batch, n_q, n_kv, head_dim, s_max, pos, chunk_size, kv_
     mask = (spec_masks if spec else flash_masks)(a)
     o = empty((plan.w * max(plan.np, 2) * TILE, head_dim), "bf16")
     ml = empty((plan.w * plan.np * TILE, 2 * TILE), "bf16")
-    make_partial_op(plan, runtime.backend_name())(a.q.tt, a.k.tt, a.v.tt, mask.tt, const_tiles(a.ct, a.dt, a.group).tt, fp32_like(a.ct, a.dt).tt, o.tt, ml.tt, o.tt)
+    consts, f32 = const_tiles(a.ct, a.dt, a.group), fp32_like(a.ct, a.dt)
+    make_partial_op(plan, runtime.backend_name())(a.q.tt, a.k.tt, a.v.tt, mask.tt, consts.tt, f32.tt, o.tt, ml.tt, o.tt)
     return plan
 
 
@@ -54,7 +57,9 @@ def _merge(spec: bool, batch, n_q, n_kv, head_dim, s_max, pos, chunk_size, kv_dt
     out = empty((batch * n_kv * TILE, head_dim), "bf16")
     per_user = empty((batch * TILE, TILE), "bf16")
     mplan = MergePlan(plan.gx, plan.gy, 0, batch, n_kv, a.dt, np_, int(spec), 0.04)
-    make_merge_op(mplan, runtime.backend_name())(o.tt, ml.tt, o.tt, const_tiles(a.ct, a.dt, a.group).tt, out.tt, per_user.tt, per_user.tt, per_user.tt)
+    consts = const_tiles(a.ct, a.dt, a.group)
+    make_merge_op(mplan, runtime.backend_name())(o.tt, ml.tt, o.tt, consts.tt, out.tt, per_user.tt, per_user.tt,
+                                                 per_user.tt)
     return mplan
 
 

@@ -44,7 +44,8 @@ def flash_plans(a: DecodeArgs) -> list:
     """The compile-time plan of each user group (exposed for tests and benchmarks)."""
     grid = runtime.grid()
     n = [(p + 1 + a.chunk - 1) // a.chunk for p in a.positions]
-    plans = [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype]) for b0, nb, key in groups(n)]
+    plans = [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype])
+             for b0, nb, key in groups(n)]
     return [dataclasses.replace(p, shared_kv=int(a.shared_kv)) for p in plans]
 
 
@@ -77,7 +78,8 @@ def run_flash_decode(a: DecodeArgs):
     return out
 
 
-def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, chunk_size: int = 128, kv_dtype: str | None = None,
+def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, chunk_size: int = 128,
+                 kv_dtype: str | None = None,
                  shared_kv: bool = False, _names=("positions", "chunk_size")):
     """Decode attention for B users with GQA and per-user positions.
 
@@ -106,9 +108,12 @@ def flash_decode(q, k_cache, v_cache, positions, *, scale: float | None = None, 
     return decode_o_from_tiles(to_torch(out), a.batch, a.n_q, a.n_kv).to(runtime.TORCH_BF16)
 
 
-def scaled_dot_product_attention_decode(q, k_cache, v_cache, *, cur_pos, scale: float | None = None, k_chunk_size: int = 128, kv_dtype: str | None = None):
+def scaled_dot_product_attention_decode(q, k_cache, v_cache, *, cur_pos, scale: float | None = None,
+                                        k_chunk_size: int = 128, kv_dtype: str | None = None):
     """ttnn-style spelling of :func:`flash_decode` (``cur_pos`` = positions, ``k_chunk_size`` = S)."""
-    return flash_decode(q, k_cache, v_cache, cur_pos, scale=scale, chunk_size=k_chunk_size, kv_dtype=kv_dtype, _names=("cur_pos", "k_chunk_size"))
+    return flash_decode(q, k_cache, v_cache, cur_pos, scale=scale, chunk_size=k_chunk_size, kv_dtype=kv_dtype,
+                        _names=("cur_pos", "k_chunk_size"))
 
 
-flash_decode.expected_ops = ("matmul_(block|tiles)", "exp_tile", "binary_max_tile|max_tile", "transpose_wh_tile", "log_tile", "recip_tile")
+flash_decode.expected_ops = ("matmul_(block|tiles)", "exp_tile", "binary_max_tile|max_tile", "transpose_wh_tile",
+                             "log_tile", "recip_tile")

@@ -77,7 +77,8 @@ def spec_plans(a: DecodeArgs) -> list:
     """The compile-time plan of each group of users sharing ``P`` (exposed for tests and benchmarks)."""
     grid = runtime.grid()
     p_end = [round_up32(p + 1) for p in a.positions]
-    return [spec_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype]) for b0, nb, key in groups(p_end)]
+    return [spec_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype])
+            for b0, nb, key in groups(p_end)]
 
 
 def _masks(a: DecodeArgs):
@@ -122,7 +123,8 @@ class SpeculativeDecode:
             make_merge_op(mplan, be)(o_part.tt, ml.tt, spec.tt, consts.tt, full.tt, dist.tt, norm.tt, verdict.tt)
         return SpeculativeDecodeOutput(full, spec, dist, norm, verdict)
 
-    def __call__(self, q, k_cache, v_cache, positions, *, scale: float | None = None, kv_dtype: str | None = None, n_q: int | None = None,
+    def __call__(self, q, k_cache, v_cache, positions, *, scale: float | None = None, kv_dtype: str | None = None,
+                 n_q: int | None = None,
                  _pos_arg: str = "positions") -> SpeculativeDecodeOutput:
         """Speculative decode attention.
 
@@ -131,7 +133,8 @@ class SpeculativeDecode:
         TileTensors in (decode layouts of :mod:`._layout`; ``n_q`` required): TileTensors out.
         See :class:`SpeculativeDecodeOutput`.  In compile-only mode nothing runs (torch callers get Nones).
         """
-        a = parse(q, k_cache, v_cache, positions, chunk_size=self.chunk_size, scale=scale, kv_dtype=kv_dtype, n_q=n_q, pos_arg=_pos_arg)
+        a = parse(q, k_cache, v_cache, positions, chunk_size=self.chunk_size, scale=scale, kv_dtype=kv_dtype, n_q=n_q,
+                  pos_arg=_pos_arg)
         if a.n_q is None:
             raise ValueError("n_q: the number of query heads is required when q is a TileTensor")
         res = self.run(a.upload())
@@ -152,14 +155,18 @@ def make_speculative_decode(lambda_: float = 0.2, chunk_size: int = 128) -> Spec
     return SpeculativeDecode(lambda_, chunk_size)
 
 
-def speculative_scaled_dot_product_attention_decode(q, k_cache, v_cache, *, cur_pos, lambda_: float = 0.2, scale: float | None = None,
-                                                    k_chunk_size: int = 128, kv_dtype: str | None = None, n_q: int | None = None) -> SpeculativeDecodeOutput:
+def speculative_scaled_dot_product_attention_decode(q, k_cache, v_cache, *, cur_pos, lambda_: float = 0.2,
+                                                    scale: float | None = None, k_chunk_size: int = 128,
+                                                    kv_dtype: str | None = None,
+                                                    n_q: int | None = None) -> SpeculativeDecodeOutput:
     """tt-metal-style entry point: ``(full_output, speculative_output, l2_dist_sq, l2_norm_sq, verdict)``
     for ``cur_pos`` (one position per user), ``lambda_`` (default 0.2, the op default in tt-metal) and
     ``k_chunk_size`` S (default 128).  ``.priority`` gives tt-metal's 0 (hit) / 2 (miss)."""
     check_lambda(lambda_)
     check_chunk(k_chunk_size, "k_chunk_size")
-    return make_speculative_decode(float(lambda_), int(k_chunk_size))(q, k_cache, v_cache, cur_pos, scale=scale, kv_dtype=kv_dtype, n_q=n_q, _pos_arg="cur_pos")
+    op = make_speculative_decode(float(lambda_), int(k_chunk_size))
+    return op(q, k_cache, v_cache, cur_pos, scale=scale, kv_dtype=kv_dtype, n_q=n_q, _pos_arg="cur_pos")
 
 
-speculative_scaled_dot_product_attention_decode.expected_ops = ("matmul_(block|tiles)", "exp_tile", "signbit_tile", "recip_tile", "typecast_tile")
+speculative_scaled_dot_product_attention_decode.expected_ops = ("matmul_(block|tiles)", "exp_tile", "signbit_tile",
+                                                                 "recip_tile", "typecast_tile")

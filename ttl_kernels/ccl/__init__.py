@@ -156,7 +156,8 @@ KERNEL_SPECS = [
     ),
     KernelSpec(
         "speculation_priority", speculation_priority, reference.speculation_priority, _priority_args,
-        ("mul_(binary_tile|tiles)", "add_(binary_tile|tiles)", "sub_(binary_tile|tiles)", "typecast_tile"), _priority_cases,
+        ("mul_(binary_tile|tiles)", "add_(binary_tile|tiles)", "sub_(binary_tile|tiles)", "typecast_tile"),
+        _priority_cases,
     ),
 ]
 

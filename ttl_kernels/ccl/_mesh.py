@@ -39,9 +39,11 @@ def check_mesh(mesh: Any, arg: str = "mesh") -> Any:
     """``mesh`` must be a 1x2 mesh device (ValueError naming ``arg`` otherwise)."""
     dims = mesh_dims(mesh)
     if dims is None:
-        raise ValueError(f"{arg}: expected a 1x2 mesh device (ttnn.open_mesh_device(ttnn.MeshShape(1, 2))); got {type(mesh).__name__}")
+        raise ValueError(f"{arg}: expected a 1x2 mesh device (ttnn.open_mesh_device(ttnn.MeshShape(1, 2))); "
+                         f"got {type(mesh).__name__}")
     if dims != MESH_SHAPE:
-        raise ValueError(f"{arg}: expected a 1x2 mesh (two devices side by side); got a {'x'.join(map(str, dims))} mesh")
+        shape = "x".join(map(str, dims))
+        raise ValueError(f"{arg}: expected a 1x2 mesh (two devices side by side); got a {shape} mesh")
     return mesh
 
 
@@ -122,8 +124,9 @@ def _sim_storage(tt: Any) -> torch.Tensor:
 
 def _require_sim(arg: str) -> None:
     if not runtime.is_sim():
-        raise RuntimeError(f"{arg}: assembling a mesh tensor from per-device tensors is implemented for the simulator's "
-                           f"1x2 mesh only (on a mesh device they are its shards already: ttnn.combine_device_tensors / "
+        raise RuntimeError(f"{arg}: assembling a mesh tensor from per-device tensors is implemented for the "
+                           f"simulator's 1x2 mesh only (on a mesh device they are its shards already: "
+                           f"ttnn.combine_device_tensors / "
                            f"get_device_tensors); backend is {runtime.backend_name()!r}")
 
 
@@ -139,12 +142,15 @@ def mesh_from_parts(parts: list, mesh: Any) -> MeshTensor:
     _require_sim("parts")
     check_mesh(mesh)
     if len(parts) != N_DEVICES or not all(isinstance(p, TileTensor) for p in parts):
-        raise ValueError(f"parts: expected {N_DEVICES} TileTensors (one per device); got {[type(p).__name__ for p in parts]}")
+        got = [type(p).__name__ for p in parts]
+        raise ValueError(f"parts: expected {N_DEVICES} TileTensors (one per device); got {got}")
     if len({(p.shape, p.dtype) for p in parts}) != 1:
-        raise ValueError(f"parts: every device's tensor must have one shape and dtype; got {[(p.shape, p.dtype) for p in parts]}")
+        got = [(p.shape, p.dtype) for p in parts]
+        raise ValueError(f"parts: every device's tensor must have one shape and dtype; got {got}")
     ttnn = runtime.ttnn
     g = torch.cat([_sim_storage(p.tt) for p in parts], dim=0)
-    tt = ttnn.from_torch(g, dtype=parts[0].tt.dtype, layout=ttnn.TILE_LAYOUT, device=mesh, mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=0))
+    tt = ttnn.from_torch(g, dtype=parts[0].tt.dtype, layout=ttnn.TILE_LAYOUT, device=mesh,
+                         mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=0))
     return MeshTensor(tt, mesh, parts[0].shape, parts[0].dtype)
 
 
@@ -159,5 +165,6 @@ def mesh_parts(x: MeshTensor) -> list:
     g = _sim_storage(x.tt)
     if g.shape[0] != N_DEVICES * rp:
         raise ValueError(f"x: expected {N_DEVICES} x {rp} rows of storage; got {g.shape[0]}")
-    return [TileTensor(ttnn.from_torch(g[d * rp:(d + 1) * rp].clone(), dtype=x.tt.dtype, layout=ttnn.TILE_LAYOUT), x.shape, x.dtype)
+    return [TileTensor(ttnn.from_torch(g[d * rp:(d + 1) * rp].clone(), dtype=x.tt.dtype, layout=ttnn.TILE_LAYOUT),
+                       x.shape, x.dtype)
             for d in range(N_DEVICES)]

@@ -28,7 +28,8 @@ def swap(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return b.float(), a.float()
 
 
-def swap_with_priority(a: torch.Tensor, prio_a: float, b: torch.Tensor, prio_b: float) -> tuple[torch.Tensor, torch.Tensor]:
+def swap_with_priority(a: torch.Tensor, prio_a: float, b: torch.Tensor,
+                       prio_b: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Both devices end holding the tensor of the device with the higher priority; a tie keeps device 0's
     tensor (``a``) on both, so the two devices always agree."""
     w = b if float(prio_b) > float(prio_a) else a
@@ -42,11 +43,13 @@ def group_select(cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor, group: in
     rows_t = a.shape[0] // TILE
     group = group or rows_t // n_groups
     c = cond.float().reshape(n_groups, TILE, TILE) > 0
-    take_b = c.repeat_interleave(group, 0).reshape(rows_t * TILE, TILE).repeat(1, -(-a.shape[1] // TILE))[:, : a.shape[1]]
+    per_row = c.repeat_interleave(group, 0).reshape(rows_t * TILE, TILE)
+    take_b = per_row.repeat(1, -(-a.shape[1] // TILE))[:, : a.shape[1]]
     return torch.where(take_b, b.float(), a.float())
 
 
-def speculation_priority(verdict: torch.Tensor, role: torch.Tensor, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def speculation_priority(verdict: torch.Tensor, role: torch.Tensor,
+                         batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``P = 1 + R - 2 R prod_b v_b`` from element (0, 0) of each user's verdict tile and of the role tile, as
     two uniform 32 x 32 tiles (the same float32 values twice: the kernel's bf16 and fp32 outputs)."""
     batch = batch or verdict.shape[0] // TILE

@@ -76,7 +76,7 @@ def make_speculation_priority(plan: PriorityPlan, backend: str):
         def compute():
             with v_dfb.wait() as v0, h_dfb.reserve() as h:
                 h.store(v0)
-            for b in range(1, B):
+            for _user in range(1, B):
                 with v_dfb.wait() as vb, h_dfb.wait() as h0, h_dfb.reserve() as h1:
                     h1.store(h0 * vb)
             with h_dfb.wait() as hf, hit_dfb.reserve() as hit:

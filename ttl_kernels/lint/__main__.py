@@ -18,9 +18,11 @@ from .dst import lint_file, missing_ops
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="ttl-lint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="ttl-lint", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="+", help="generated C++ files")
-    ap.add_argument("--expect", action="append", default=[], metavar="REGEX", help="an op that must be called (regex over op names)")
+    ap.add_argument("--expect", action="append", default=[], metavar="REGEX",
+                    help="an op that must be called (regex over op names)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     a = ap.parse_args(argv)
     reports = [lint_file(f) for f in a.files]
@@ -29,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     bad = sum(len(r.issues) for r in reports) + len(missing)
     if a.json:
         print(json.dumps({
-            "files": {r.path: {"issues": [str(i) for i in r.issues], "ops": sorted(r.ops), "regions": r.regions} for r in reports},
+            "files": {r.path: {"issues": [str(i) for i in r.issues], "ops": sorted(r.ops), "regions": r.regions}
+                      for r in reports},
             "missing_ops": missing,
             "clean": bad == 0,
         }, indent=1))

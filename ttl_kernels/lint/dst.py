@@ -105,7 +105,8 @@ def lint_source(text: str, path: str = "<source>") -> LintReport:
         if prev is not None and not prev.read:
             legit_acc = accumulate and prev.op in ACCUMULATING | {"copy_tile"}
             if not legit_acc:
-                rep.issues.append(Issue(line, "clobber", f"DST[{i}] written by {op} overwrites the unread result of {prev.op} (line {prev.line})"))
+                what = f"DST[{i}] written by {op} overwrites the unread result of {prev.op} (line {prev.line})"
+                rep.issues.append(Issue(line, "clobber", what))
         if accumulate and prev is not None and prev.op in ACCUMULATING and not prev.read:
             return  # same accumulation chain continues
         regs[i] = _Reg(op, line)
@@ -132,7 +133,8 @@ def lint_source(text: str, path: str = "<source>") -> LintReport:
         if not m:
             continue
         name, args = m.group(1), [a for a in _ARGSPLIT.split(m.group(2)) if a.strip()]
-        if ("tile" in name or name.startswith("matmul")) and not name.endswith("_init") and not name.startswith("tile_regs"):
+        is_tile_op = "tile" in name or name.startswith("matmul")
+        if is_tile_op and not name.endswith("_init") and not name.startswith("tile_regs"):
             rep.ops.add(name)
         if name in WRITERS and len(args) > WRITERS[name]:
             write(val(args[WRITERS[name]]), name, lineno)
