@@ -14,7 +14,8 @@ HEAD = "void kernel_main() {\n  size_t v0 = 0;\n  size_t v1 = 1;\n  size_t v2 = 
 
 
 def _src(body: str) -> str:
-    return HEAD + "  tile_regs_acquire();\n" + body + "  tile_regs_commit();\n  tile_regs_wait();\n" + "  tile_regs_release();\n}\n"
+    return (HEAD + "  tile_regs_acquire();\n" + body + "  tile_regs_commit();\n  tile_regs_wait();\n"
+            + "  tile_regs_release();\n}\n")
 
 
 def test_clean_region():
@@ -23,7 +24,8 @@ def test_clean_region():
 
 
 def test_dead_result_is_flagged():
-    rep = lint_source(_src("  copy_tile(c0, v0, v0);\n  copy_tile(c0, v1, v1);\n  binary_max_tile(v0, v1, v1);\n  pack_tile<true>(v0, c1, v0);\n"))
+    rep = lint_source(_src("  copy_tile(c0, v0, v0);\n  copy_tile(c0, v1, v1);\n  binary_max_tile(v0, v1, v1);\n"
+                           "  pack_tile<true>(v0, c1, v0);\n"))
     assert [i.kind for i in rep.issues] == ["dead"]
 
 
@@ -33,7 +35,8 @@ def test_clobber_is_flagged():
 
 
 def test_accumulate_onto_copied_value_is_the_documented_idiom():
-    rep = lint_source(_src("  copy_tile(c0, v0, v0);\n  matmul_block(c1, c2, v0, v0, v0, v0, v1, v1, v1);\n  pack_tile<true>(v0, c3, v0);\n"))
+    rep = lint_source(_src("  copy_tile(c0, v0, v0);\n  matmul_block(c1, c2, v0, v0, v0, v0, v1, v1, v1);\n"
+                           "  pack_tile<true>(v0, c3, v0);\n"))
     assert rep.clean
 
 
