@@ -3,6 +3,7 @@ the same sampling and seed; the report as a short plain table and the same figur
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import statistics
 import sys
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from ttl_kernels import audit
 
 from .protocols import Draft, Target
 from .sampling import SamplingParams
@@ -22,28 +25,10 @@ def run_comparison(target: Target, drafts: dict[str, Draft], prompts: list[str],
     stop = target.stop_tokens
     rows = []
     show = not a.quiet and sys.stderr.isatty()
-    for i, text in enumerate(prompts):
-        ids = tokenizer.encode(text)
-        if show:
-            print(f"\r[{i + 1}/{len(prompts)}] plain ...", end="", file=sys.stderr, flush=True)
-        plain = plain_generate(target, ids, a.max_new_tokens, params, stop, seed=a.seed + i)
-        row = {"prompt": text, "prompt_tokens": len(ids), "plain": _gen_dict(plain), "drafts": {}}
-        for name, draft in drafts.items():
-            if show:
-                print(f"\r[{i + 1}/{len(prompts)}] {name} ...", end="", file=sys.stderr, flush=True)
-            g = speculative_generate(target, draft, ids, a.max_new_tokens, params, stop, seed=a.seed + i)
-            d = _gen_dict(g)
-            d["equal_to_plain"] = g.tokens == plain.tokens
-            row["drafts"][name] = d
-        rows.append(row)
-        if not a.quiet:
-            print(
-                ("\r" if show else "")
-                + f"[{i + 1}/{len(prompts)}] plain {plain.tokens.__len__()} tok "
-                + " ".join(f"| {n}: tau {r['tau']:.2f}" for n, r in row["drafts"].items()),
-                file=sys.stderr,
-                flush=True,
-            )
+    audit.reset()
+    counting = audit.count_calls(target.model, "forward") if target.backend != "torch" else contextlib.nullcontext([0])
+    with counting as host_forwards:
+        _run_prompts(target, drafts, prompts, tokenizer, a, params, stop, rows, show)
     summary = {}
     for name in drafts:
         gens = [r["drafts"][name] for r in rows]
@@ -78,6 +63,7 @@ def run_comparison(target: Target, drafts: dict[str, Draft], prompts: list[str],
             else 0.0,
         }
     lossless = all(s["prompts_equal_to_plain"] == s["prompts"] for s in summary.values())
+    step_audit = audit.report() if target.backend != "torch" else None
     return {
         "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
         "machine": f"{platform.node()} ({platform.machine()}, {torch.get_num_threads()} threads)",
@@ -89,8 +75,37 @@ def run_comparison(target: Target, drafts: dict[str, Draft], prompts: list[str],
         "summary": summary,
         "lossless_ok": lossless if a.temperature == 0 else True,
         "rows": rows,
+        # per step kind (prefill, decode = plain decoding, verify, draft): kernel compiles, launches, host<->device
+        # transfers and bytes, totals / per step / the last step; and the host model forwards after loading
+        "step_audit": step_audit,
+        "host_model_forwards": host_forwards[0] if target.backend != "torch" else None,
     }
 
+
+def _run_prompts(target, drafts, prompts, tokenizer, a, params, stop, rows: list, show: bool) -> None:
+    """Plain decoding, then every draft, prompt by prompt (same sampling and seed); appends one row each."""
+    for i, text in enumerate(prompts):
+        ids = tokenizer.encode(text)
+        if show:
+            print(f"\r[{i + 1}/{len(prompts)}] plain ...", end="", file=sys.stderr, flush=True)
+        plain = plain_generate(target, ids, a.max_new_tokens, params, stop, seed=a.seed + i)
+        row = {"prompt": text, "prompt_tokens": len(ids), "plain": _gen_dict(plain), "drafts": {}}
+        for name, draft in drafts.items():
+            if show:
+                print(f"\r[{i + 1}/{len(prompts)}] {name} ...", end="", file=sys.stderr, flush=True)
+            g = speculative_generate(target, draft, ids, a.max_new_tokens, params, stop, seed=a.seed + i)
+            d = _gen_dict(g)
+            d["equal_to_plain"] = g.tokens == plain.tokens
+            row["drafts"][name] = d
+        rows.append(row)
+        if not a.quiet:
+            print(
+                ("\r" if show else "")
+                + f"[{i + 1}/{len(prompts)}] plain {plain.tokens.__len__()} tok "
+                + " ".join(f"| {n}: tau {r['tau']:.2f}" for n, r in row["drafts"].items()),
+                file=sys.stderr,
+                flush=True,
+            )
 
 def _gen_dict(g: Generation) -> dict:
     return {"tokens": g.tokens, "seconds": g.seconds, "verify_steps": g.verify_steps, "proposed": g.proposed,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import torch
 
 from reference.decoder import KVCache
+from ttl_kernels import audit
 from ttl_kernels.host import to_torch
 
 from .decoder_step import LayerWeights, TorchOps, decode_step, layer_weights
@@ -121,11 +122,12 @@ class StepDFlashRunner(DFlashRunner):
 
     def propose(self, tokens: list[int], params, gen) -> tuple[list[int], torch.Tensor | None]:
         block = [tokens[-1]] + [self.draft.config.mask_token_id] * self.k
-        logits, length = draft_step(self.ops, self.dw, self.lm_head, self.cache, int(self.cache.lengths[0]),
-                                    self.context, block)
-        self.cache.lengths.fill_(length)
-        self.context = []
-        logits = logits if isinstance(logits, torch.Tensor) else to_torch(logits)
+        with audit.scope("draft"):
+            logits, length = draft_step(self.ops, self.dw, self.lm_head, self.cache, int(self.cache.lengths[0]),
+                                        self.context, block)
+            self.cache.lengths.fill_(length)
+            self.context = []
+            logits = logits if isinstance(logits, torch.Tensor) else to_torch(logits)
         return self.choose(logits[1:], params, gen)
 
     def accepted(self, n_tokens: int, n_accepted: int, verify_taps) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from reference.decoder import Decoder, KVCache
-from ttl_kernels import host
+from ttl_kernels import audit, host
 from ttl_kernels.attention import flash_decode
 from ttl_kernels.attention._layout import kv_cache_to_tiles
 from ttl_kernels.eltwise import residual_add, silu_mul
@@ -254,6 +254,11 @@ class KernelTarget(ReferenceHead):
         the device: one :class:`~models.protocols.TapSegment` per step."""
         taps = tuple(taps)
         ids = list(ids)
+        kind = "prefill" if int(cache.lengths[0]) == 0 and len(ids) > 1 else ("decode" if len(ids) == 1 else "verify")
+        with audit.scope(kind):
+            return self._forward(ids, cache, taps)
+
+    def _forward(self, ids: list[int], cache: KernelCache, taps: tuple) -> tuple[torch.Tensor, list | None]:
         segments = []
         for i in range(0, len(ids), PREFILL_CHUNK):
             chunk = ids[i:i + PREFILL_CHUNK]

@@ -10,7 +10,9 @@ bf16 and does not quantise bfloat8_b at all, so without this step a simulated ke
 device never sees.  With it, every binding sees the same input values.
 
 dtypes: ``"bf16"`` (bfloat16), ``"fp32"`` (float32), ``"bfp8_b"`` (Tenstorrent block float: 16 values in
-a row of a 16x16 tile face share one 8-bit exponent, each keeps a sign and a 7-bit magnitude).
+a row of a 16x16 tile face share one 8-bit exponent, each keeps a sign and a 7-bit magnitude), ``"bfp4_b"``
+(the same with a 3-bit magnitude; weights only: the models' projection weights.  The simulator has no
+bfloat4_b, so there the quantised values are stored as bfloat16, which holds them exactly).
 For bfloat8_b the padding value matters: padded columns share exponents with the last valid ones, so a
 large pad value (such as the test sentinel) costs those valid elements precision.  Pad with 0 in real use.
 """
@@ -22,11 +24,12 @@ from typing import Any
 
 import torch
 
-from . import runtime
+from . import audit, runtime
 
 TILE = 32
-DTYPES = ("bf16", "fp32", "bfp8_b")
-TILE_BYTES = {"bf16": 2048, "fp32": 4096, "bfp8_b": 1088}
+DTYPES = ("bf16", "fp32", "bfp8_b", "bfp4_b")
+# bytes of one 32x32 tile: bfp formats store 1024 magnitudes plus one exponent byte per 16 values
+TILE_BYTES = {"bf16": 2048, "fp32": 4096, "bfp8_b": 1088, "bfp4_b": 576}
 SENTINEL = -42.0  # what tests write into padding and never-read regions to catch leaks (tt-metal convention)
 
 
@@ -41,23 +44,35 @@ def round_bf16(t: torch.Tensor) -> torch.Tensor:
     return t.float().bfloat16().float()
 
 
-def quantize_bfp8_b(t: torch.Tensor) -> torch.Tensor:
-    """Emulate bfloat8_b storage of a 2-D tensor whose last dim is a multiple of 16 (tile-padded).
+def quantize_block_float(t: torch.Tensor, magnitude_bits: int) -> torch.Tensor:
+    """Emulate Tenstorrent block-float storage of a 2-D tensor whose last dim is a multiple of 16 (tile-padded).
 
-    Each run of 16 consecutive elements in a row (a row of a 16x16 tile face) shares the largest
-    exponent e of the run; every element keeps a sign and a 7-bit magnitude m, value = m * 2**(e - 6),
-    rounded to nearest.  This mirrors tt-metal's packer up to the handling of rounding ties and denormals.
+    Each run of 16 consecutive elements in a row (a row of a 16x16 tile face) shares the largest exponent e of
+    the run; every element keeps a sign and a ``magnitude_bits``-bit magnitude m, value = m * 2**(e - (bits - 1)),
+    rounded to nearest (bfp8_b: 7 bits, bfp4_b: 3 bits).  This mirrors tt-metal's packer up to the handling of
+    rounding ties and denormals.
     """
     x = round_bf16(t)
     if x.shape[-1] % 16:
-        raise ValueError(f"bfp8_b quantisation needs a last dim that is a multiple of 16; got {tuple(x.shape)}")
+        raise ValueError(f"block-float quantisation needs a last dim that is a multiple of 16; got {tuple(x.shape)}")
     g = x.reshape(*x.shape[:-1], x.shape[-1] // 16, 16)
     amax = g.abs().amax(-1, keepdim=True)
     e = torch.floor(torch.log2(amax.clamp_min(torch.finfo(torch.float32).tiny)))
-    scale = torch.exp2(e - 6)
-    q = torch.round(g / scale).clamp(-127, 127) * scale
+    scale = torch.exp2(e - (magnitude_bits - 1))
+    top = 2**magnitude_bits - 1
+    q = torch.round(g / scale).clamp(-top, top) * scale
     q = torch.where(amax > 0, q, torch.zeros_like(q))
     return q.reshape(x.shape)
+
+
+def quantize_bfp8_b(t: torch.Tensor) -> torch.Tensor:
+    """bfloat8_b storage (:func:`quantize_block_float` with a 7-bit magnitude)."""
+    return quantize_block_float(t, 7)
+
+
+def quantize_bfp4_b(t: torch.Tensor) -> torch.Tensor:
+    """bfloat4_b storage (:func:`quantize_block_float` with a 3-bit magnitude)."""
+    return quantize_block_float(t, 3)
 
 
 def quantize(t: torch.Tensor, dtype: str) -> torch.Tensor:
@@ -68,11 +83,15 @@ def quantize(t: torch.Tensor, dtype: str) -> torch.Tensor:
         return round_bf16(t)
     if dtype == "bfp8_b":
         return quantize_bfp8_b(t)
+    if dtype == "bfp4_b":
+        return quantize_bfp4_b(t)
     raise ValueError(f"dtype must be one of {DTYPES}; got {dtype!r}")
 
 
 def _ttnn_dtype(dtype: str) -> Any:
     ttnn = runtime.ttnn
+    if dtype == "bfp4_b":  # the simulator has no bfloat4_b: the quantised values are stored as bf16 (exactly)
+        return getattr(ttnn, "bfloat4_b", ttnn.bfloat16)
     return {"bf16": ttnn.bfloat16, "fp32": ttnn.float32, "bfp8_b": ttnn.bfloat8_b}[dtype]
 
 
@@ -130,19 +149,35 @@ def to_device(t: torch.Tensor, dtype: str | None = None, pad_value: float = 0.0)
     b = runtime.backend()
     kw = {"device": b.device} if b.device is not None else {}
     tt = ttnn.from_torch(padded, dtype=_ttnn_dtype(dtype), layout=ttnn.TILE_LAYOUT, **kw)
-    return TileTensor(tt, (int(t.shape[0]), int(t.shape[1])), dtype)
+    out = TileTensor(tt, (int(t.shape[0]), int(t.shape[1])), dtype)
+    audit.transferred("h2d", out.nbytes)
+    return out
 
 
 def empty(shape: tuple[int, int], dtype: str, fill: float = 0.0) -> TileTensor:
-    """A device tensor for ``shape`` (tile-padded), every element ``fill``."""
+    """A device tensor for ``shape`` (tile-padded), every element ``fill``: kernel outputs and caches.
+
+    Made on the device, not uploaded: ``ttnn.full`` on a device; the simulator has no such op, so there it is
+    built through the host with the transfer not counted (:mod:`ttl_kernels.audit` counts it as an allocation)."""
     rows, cols = shape
-    return to_device(torch.full((rows, cols), float(fill)), dtype, pad_value=fill)
+    b = runtime.backend()
+    if b.name == "device" and dtype in ("bf16", "fp32", "bfp8_b"):
+        ttnn = runtime.ttnn
+        tt = ttnn.full((tiles(rows) * TILE, tiles(cols) * TILE), float(fill), dtype=_ttnn_dtype(dtype),
+                       layout=ttnn.TILE_LAYOUT, device=b.device)
+        out = TileTensor(tt, (rows, cols), dtype)
+    else:
+        with audit.suspended():
+            out = to_device(torch.full((rows, cols), float(fill)), dtype, pad_value=fill)
+    audit.allocated(out.nbytes)
+    return out
 
 
 def to_torch(x: TileTensor, *, padded: bool = False) -> torch.Tensor:
     """Read a device tensor back as float32 values of its declared dtype, cropped to the logical shape
     (or the whole tile-padded storage with ``padded=True``)."""
     raw = runtime.ttnn.to_torch(x.tt)
+    audit.transferred("d2h", x.nbytes)
     full = quantize(raw.float().reshape(x.padded_shape), x.dtype)
     if padded:
         return full

@@ -301,7 +301,12 @@ class _ModuleProxy:
         self._which = which
 
     def __getattr__(self, item: str) -> Any:
-        return getattr(getattr(backend(), self._which), item)
+        value = getattr(getattr(backend(), self._which), item)
+        if self._which == "ttl" and item == "operation":  # every kernel program: compiles and launches counted
+            from . import audit
+
+            return audit.wrap_operation(value)
+        return value
 
     def __repr__(self) -> str:
         return f"<ttl_kernels proxy for {self._which} ({_active.name if _active else 'not loaded'})>"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from . import runtime
+from . import audit, runtime
 from .host import TileTensor, quantize, to_device
 
 
@@ -24,10 +24,11 @@ def matmul(a: TileTensor, b: TileTensor, dtype: str | None = None) -> TileTensor
     dtype = dtype or a.dtype
     ttnn = runtime.ttnn
     shape = (a.shape[0], b.shape[1])
-    if runtime.is_sim():  # shim: no dtype argument, float32 result
-        raw = ttnn.to_torch(ttnn.matmul(a.tt, b.tt)).float()
-        out = to_device(quantize(raw[: shape[0], : shape[1]], dtype), dtype)
-        return out
+    audit.launched()
+    if runtime.is_sim():  # shim: no dtype argument, float32 result (host round trip: not a device transfer)
+        with audit.suspended():
+            raw = ttnn.to_torch(ttnn.matmul(a.tt, b.tt)).float()
+            return to_device(quantize(raw[: shape[0], : shape[1]], dtype), dtype)
     tt = ttnn.matmul(a.tt, b.tt, dtype={"bf16": ttnn.bfloat16, "fp32": ttnn.float32}[dtype])
     return TileTensor(tt, shape, dtype)
 
