@@ -104,6 +104,8 @@ def add_common_args(ap: argparse.ArgumentParser, default_target: Path) -> None:
     ap.add_argument("--max-seq-len", type=int_in(32), default=None,
                     help="sim/device: positions of the kernel model's KV cache (default: the checkpoint's "
                          "max_position_embeddings)")
+    ap.add_argument("--weights-dtype", choices=("fp32", "bf16", "bfp8_b", "bfp4_b"), default="bf16",
+                    help="sim/device: projection and LM-head weights (activations fp32 with fp32 weights, else bf16)")
     ap.add_argument("--temperature", type=float_in(0.0), default=0.0, help="0 = greedy")
     ap.add_argument("--top-p", type=float_in(0.0, 1.0, lo_open=True), default=None)
     ap.add_argument("--top-k", type=int_in(1), default=None)

@@ -43,6 +43,7 @@ from .protocols import ReferenceHead, TapSegment
 
 TILE = 32
 PREFILL_CHUNK = 32  # prompt rows per kernel step in prefill (one tile row of activations)
+WEIGHT_DTYPES = ("fp32", "bf16", "bfp8_b", "bfp4_b")  # projections and LM head; norms stay in the activation dtype
 
 
 @dataclass
@@ -71,15 +72,21 @@ class KernelOps:
     """:func:`decode_step` ops on device tensors (see the module docstring)."""
 
     def __init__(
-        self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128
+        self, model: Decoder, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128,
+        weights_dtype: str | None = None,
     ):
-        self._setup(model.config, max_seq_len, dtype, kv_dtype, chunk_size)
+        self._setup(model.config, max_seq_len, dtype, kv_dtype, chunk_size, weights_dtype)
         self.model = model
         self._table = model.embed(torch.arange(model.config.vocab_size)).detach().float()
 
-    def _setup(self, config, max_seq_len: int, dtype: str, kv_dtype: str, chunk_size: int) -> None:
+    def _setup(self, config, max_seq_len: int, dtype: str, kv_dtype: str, chunk_size: int,
+               weights_dtype: str | None = None) -> None:
         if dtype not in ("bf16", "fp32"):
             raise ValueError(f"dtype: expected 'bf16' or 'fp32'; got {dtype!r}")
+        weights_dtype = weights_dtype or dtype
+        if weights_dtype not in WEIGHT_DTYPES:
+            raise ValueError(f"weights_dtype: expected one of {WEIGHT_DTYPES}; got {weights_dtype!r}")
+        self.weights_dtype = weights_dtype
         if kv_dtype not in ("bf16", "bfp8_b"):
             raise ValueError(f"kv_dtype: expected 'bf16' or 'bfp8_b'; got {kv_dtype!r}")
         self.model, self.config, self.dtype, self.kv_dtype = None, config, dtype, kv_dtype
@@ -97,7 +104,7 @@ class KernelOps:
         target's embedding table and LM head (the same device tensors as ``target_ops``); same dtypes and chunk."""
         ops = cls.__new__(cls)
         ops._setup(draft.config.layer_config(), max_seq_len or target_ops.max_seq_len, target_ops.dtype,
-                   target_ops.kv_dtype, target_ops.chunk)
+                   target_ops.kv_dtype, target_ops.chunk, target_ops.weights_dtype)
         ops._table = target_ops._table
         ops._weights = (layer_weights(draft.layers, ops.vec, ops.mat), ops.vec(draft.norm.weight),
                         target_ops.weights()[2])
@@ -110,8 +117,9 @@ class KernelOps:
         return host.to_device(t.detach().float()[None], self.dtype)
 
     def mat(self, t) -> host.TileTensor:
-        """A projection ``[out, in]`` (torch Linear layout) as an ``[in, out]`` device matrix."""
-        return host.to_device(t.detach().float().T.contiguous(), self.dtype)
+        """A projection ``[out, in]`` (torch Linear layout) as an ``[in, out]`` device matrix in the weights'
+        dtype (block-float formats share an exponent along rows of the ``[in, out]`` storage)."""
+        return host.to_device(t.detach().float().T.contiguous(), self.weights_dtype)
 
     def weights(self) -> tuple[list[LayerWeights], host.TileTensor, host.TileTensor]:
         if self._weights is None:
@@ -226,7 +234,8 @@ class KernelTarget(ReferenceHead):
     sequence of up to ``max_seq_len`` positions (default: the config's ``max_position_embeddings``)."""
 
     def __init__(self, model: Decoder, max_seq_len: int | None = None, dtype: str = "bf16", kv_dtype: str = "bf16",
-                 chunk_size: int = 128, *, name: str = "kernel", stop_tokens=(), mask_token_id: int | None = None):
+                 chunk_size: int = 128, *, weights_dtype: str | None = None, name: str = "kernel", stop_tokens=(),
+                 mask_token_id: int | None = None):
         from ttl_kernels import runtime
 
         max_seq_len = model.config.max_position_embeddings if max_seq_len is None else max_seq_len
@@ -235,7 +244,7 @@ class KernelTarget(ReferenceHead):
         self.backend = runtime.backend_name()
         self.model = model
         self.config = model.config
-        self.ops = KernelOps(model, max_seq_len, dtype, kv_dtype, chunk_size)
+        self.ops = KernelOps(model, max_seq_len, dtype, kv_dtype, chunk_size, weights_dtype)
         self._set_info(name, stop_tokens, mask_token_id)
 
     def new_cache(self, max_len: int) -> KernelCache:

@@ -30,6 +30,7 @@ from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir
 from models.compare import print_report, run_comparison
 from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
 from models.dflash_step import StepDFlashRunner
+from models.memory import fit_report
 from models.speculative import DFlashRunner
 from models.targets import load_target
 from reference import registry
@@ -81,7 +82,7 @@ def main(argv: list[str]) -> int:
         return alspec_main(argv, default_target=registry.checkpoint(DEFAULT_TARGET), fallback_arch="qwen3")
     a = parse_args(argv)
     target, tokenizer, notes = load_target(a.target, registry.checkpoint(DEFAULT_TARGET), a.backend,
-                                           max_seq_len=a.max_seq_len, seed=a.seed)
+                                           max_seq_len=a.max_seq_len, seed=a.seed, weights_dtype=a.weights_dtype)
     prompts = load_prompts(a, tokenizer)
     default_draft = registry.checkpoint(DEFAULT_DRAFT)
     if a.draft is not None or default_draft.exists():
@@ -102,6 +103,10 @@ def main(argv: list[str]) -> int:
     check_context(a, target, tokenizer, prompts, runner.k)
     report = run_comparison(target, {draft_name: runner}, prompts, tokenizer, a)
     report["notes"] = notes
+    if a.backend != "torch":  # what the run's model needs on one chip, at this context length and precision
+        report["device_memory"] = fit_report(target.config, weights_dtype=a.weights_dtype,
+                                             act_dtype=target.ops.dtype, kv_dtype=target.ops.kv_dtype,
+                                             max_seq_len=target.ops.max_seq_len, draft=draft.config)
     print_report(report, tokenizer, a)
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)

@@ -70,10 +70,11 @@ def random_decoder(shape: str = "tiny-qwen3", seed: int = 0, std: float = 0.05) 
 
 
 def make_target(model: Decoder, backend: str, *, name: str = "target", stop_tokens: Sequence[int] = (),
-                mask_token_id: int | None = None, max_seq_len: int | None = None):
+                mask_token_id: int | None = None, max_seq_len: int | None = None, weights_dtype: str = "bf16"):
     """The target of a backend: the reference model itself (``torch``) or the TT-Lang kernel model built from
     the same weights (``sim`` / ``device``; ``max_seq_len`` positions, default the config's
-    ``max_position_embeddings``)."""
+    ``max_position_embeddings``; projections and LM head in ``weights_dtype``, activations in fp32 with fp32
+    weights and in bf16 otherwise)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}; got {backend!r}")
     info = dict(name=name, stop_tokens=stop_tokens, mask_token_id=mask_token_id)
@@ -84,7 +85,8 @@ def make_target(model: Decoder, backend: str, *, name: str = "target", stop_toke
     runtime.use_backend(backend)
     from .kernel_model import KernelTarget
 
-    return KernelTarget(model, max_seq_len=max_seq_len, **info)
+    dtype = "fp32" if weights_dtype == "fp32" else "bf16"
+    return KernelTarget(model, max_seq_len=max_seq_len, dtype=dtype, weights_dtype=weights_dtype, **info)
 
 
 def _mask_id(tokenizer) -> int | None:
@@ -95,7 +97,7 @@ def _mask_id(tokenizer) -> int | None:
 
 
 def load_target(path: Path | None, default: Path, backend: str = "torch", *, max_seq_len: int | None = None,
-                seed: int = 0):
+                seed: int = 0, weights_dtype: str = "bf16"):
     """(target, tokenizer, notes) for a checkpoint directory ``path`` (None: ``default``, with a random
     stand-in and a note when ``default`` does not exist)."""
     from reference.hf import load_pretrained, load_tokenizer
@@ -114,5 +116,5 @@ def load_target(path: Path | None, default: Path, backend: str = "torch", *, max
                      "generated text and acceptance figures are meaningless until `make train` has run.")
     eos = getattr(tokenizer, "eos_token_id", None)
     target = make_target(model, backend, name=name, stop_tokens=[eos] if eos is not None else [],
-                         mask_token_id=_mask_id(tokenizer), max_seq_len=max_seq_len)
+                         mask_token_id=_mask_id(tokenizer), max_seq_len=max_seq_len, weights_dtype=weights_dtype)
     return target, tokenizer, notes
