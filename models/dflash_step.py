@@ -132,3 +132,51 @@ class StepDFlashRunner(DFlashRunner):
 
     def accepted(self, n_tokens: int, n_accepted: int, verify_taps) -> None:
         self.context = [(verify_taps[-1], n_accepted + 1)]  # the anchor and the accepted proposals
+
+
+# ---------------------------------------------------------------------------------------------- compile-only
+
+
+def compile_dflash_step(draft: str = "tiny-qwen3-dflash-b16", position: int = 200, block: int = 0, layers: int = 1,
+                        draft_layers: int = 1, kv_dtype: str = "bf16") -> None:
+    """Lower every TT-Lang kernel instance of one full DFlash step: the target's verification of a block of
+    ``block`` tokens at ``position`` (0: the draft's own block size) and the draft forward that follows it (its
+    context injection from the verify step's taps, then the block).  ``draft`` is a :data:`reference.registry.DRAFTS`
+    name; its target's shape comes from the registry too.  ``layers`` / ``draft_layers``: every layer uses the same
+    kernel instances, so one of each is enough to compile them all.  For the compile driver::
+
+        ttl-compile --arch p150 models.dflash_step:compile_dflash_step:draft=qwen3-8b-dflash-b16
+    """
+    import dataclasses
+
+    from reference import registry
+    from ttl_kernels import host
+
+    from .dflash import DFlashConfig
+    from .kernel_model import ShapeOps, _ShapeOnly
+    from .protocols import TapSegment
+
+    target_name, raw = registry.draft_dict(draft)
+    dcfg = DFlashConfig.from_hf(raw)
+    B = block or dcfg.block_size
+    tcfg = registry.config(target_name, num_layers=layers)
+    span = position + 2 * B + 1
+    # the target's verify block: B rows of one sequence at position .. position + B - 1, causal
+    tops = ShapeOps(tcfg, max_seq_len=span, kv_dtype=kv_dtype)
+    cache = tops.new_cache(1)
+    cache.lengths.fill_(position)
+    ws, fn, lm = tops.weights()
+    decode_step(tops, ws, fn, lm, cache, [0] * B, list(range(position, position + B)))
+    # the draft: inject the verify block's B context rows, then its own block right after them
+    dops = ShapeOps(dataclasses.replace(dcfg.layer_config(), num_layers=draft_layers), max_seq_len=span,
+                    kv_dtype=kv_dtype)
+    H = dcfg.hidden_size
+    layer_ws, norm, _ = dops.weights()
+    dw = DraftWeights(fc=[_ShapeOnly(H, H, dops.dtype)] * len(dcfg.target_layer_ids),
+                      hidden_norm=host.empty((1, H), dops.dtype), layers=layer_ws, norm=norm)
+    dcache = dops.new_cache(1)
+    taps = TapSegment([host.empty((B, H), dops.dtype)] * len(dcfg.target_layer_ids), B)
+    draft_step(dops, dw, lm, dcache, position, [(taps, B)], [0] * B)
+
+
+compile_dflash_step.expected_ops = ("rsqrt_tile", "silu_tile", "exp_tile", "matmul_block")

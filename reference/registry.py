@@ -28,8 +28,8 @@ from ttl_kernels import env
 
 from .config import DecoderConfig
 
-__all__ = ["CHECKPOINTS", "NAMED", "PUBLISHED", "PUBLISHED_MOE", "checkpoint", "checkpoints_dir", "config", "hf_dict",
-           "names"]
+__all__ = ["CHECKPOINTS", "DRAFTS", "NAMED", "PUBLISHED", "PUBLISHED_MOE", "checkpoint", "checkpoints_dir", "config",
+           "draft_dict", "hf_dict", "names"]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 SHARE = Path("share") / "ttl-kernels" / "checkpoints"  # where `pip install .` puts the shipped checkpoints
@@ -43,6 +43,11 @@ CHECKPOINTS = {
 PUBLISHED = ("qwen3-0.6b", "qwen3-8b", "llama-3.1-8b")
 PUBLISHED_MOE = ("qwen3-coder-30b-a3b",)
 NAMED = (*CHECKPOINTS, *PUBLISHED, *PUBLISHED_MOE)
+# DFlash drafts (z-lab format): registry name -> (its target's registry name, shipped checkpoint dir or config file)
+DRAFTS = {
+    "tiny-qwen3-dflash-b16": ("tiny-qwen3", "checkpoint:tiny-qwen3-coder-dflash-b16"),
+    "qwen3-8b-dflash-b16": ("qwen3-8b", "config:qwen3-8b-dflash-b16.json"),
+}
 
 
 def checkpoints_dir() -> Path:
@@ -59,6 +64,21 @@ def checkpoints_dir() -> Path:
 def checkpoint(dirname: str) -> Path:
     """Path of a shipped checkpoint directory (it may not exist: `make train` writes them)."""
     return checkpoints_dir() / dirname
+
+
+def draft_dict(name: str) -> tuple[str, dict]:
+    """(the target's registry name, the raw z-lab config dict) of a named DFlash draft (parse it with
+    :meth:`models.dflash.DFlashConfig.from_hf`)."""
+    if name not in DRAFTS:
+        raise ValueError(f"draft: expected one of {', '.join(DRAFTS)}; got {name!r}")
+    target, where = DRAFTS[name]
+    kind, ref = where.split(":", 1)
+    path = (checkpoint(ref) / "config.json") if kind == "checkpoint" else CONFIG_DIR / ref
+    if not path.is_file():
+        raise FileNotFoundError(f"draft {name!r}: no config at {str(path)!r}")
+    d = json.loads(path.read_text())
+    d.pop("_source", None)
+    return target, d
 
 
 def names(include_moe: bool = False) -> tuple[str, ...]:

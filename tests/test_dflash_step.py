@@ -119,3 +119,18 @@ def test_draft_step_on_the_kernels_matches_the_module(block, first_ctx, later):
         top2 = w.topk(2, -1).values
         sure = (top2[:, 0] - top2[:, 1]) > 0.05
         assert torch.equal(w.argmax(-1)[sure], g.argmax(-1)[sure])
+
+
+@pytest.mark.compile
+@pytest.mark.parametrize("arch", ["n150", "p150"])
+def test_whole_dflash_step_compiles_lint_clean(arch):
+    """Every kernel instance of one DFlash step (verify block + draft forward with its context injection) at the
+    tiny shapes and at Qwen3-8B with z-lab's Qwen3-8B-DFlash-b16 draft (5 layers, taps [1, 9, 17, 25, 33])."""
+    from ttl_kernels.compile import compile_cases
+
+    drafts = ("tiny-qwen3-dflash-b16", "qwen3-8b-dflash-b16")
+    results = compile_cases([f"models.dflash_step:compile_dflash_step:draft={d}" for d in drafts], arch)
+    for r in results:
+        print(r.line()[:300])
+    bad = [r.line() for r in results if not r.clean]
+    assert len(results) == 2 and not bad, "\n".join(bad)
