@@ -184,7 +184,7 @@ def test_lambda_zero_identical_to_off_and_hits_recorded(model, tokenizer, texts)
 
 
 SMALL = local.Sizes(code_mc=3, code_line=3, retrieval=2, ppl=2, ctx_min=64, ctx_max=160, retrieval_min=300,
-                    retrieval_max=360, key_min_pos=100, ppl_tokens=160)
+                    retrieval_max=360, key_min_pos=100, key_min_tail=100, ppl_tokens=160)
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +215,9 @@ def test_task_generator(task_dir, tokenizer, tmp_path):
         key_line = f'SECRET_KEY = "{r["target"]}"\n'
         assert r["context"].count(r["target"]) == 1 and key_line in r["context"]
         assert r["context"].endswith('assert SECRET_KEY == "') and r["choices"][r["label"]] == r["target"] + '"'
-        before = r["context"][:r["context"].index(key_line)]
-        assert len(tokenizer.encode(before)) >= SMALL.key_min_pos
+        before, after = r["context"].split(key_line)
+        assert len(tokenizer.encode(before)) >= SMALL.key_min_pos and len(tokenizer.encode(after)) >= SMALL.key_min_tail
+        assert len(tokenizer.encode(r["context"])) <= SMALL.retrieval_max
     for r in rows["alspec_heldout_ppl"]:
         assert src[r["file"]].startswith(r["text"]) and r["text"].startswith("# file: ")
     local.build(tmp_path, 0, tokenizer, SMALL)  # deterministic

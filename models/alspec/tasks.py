@@ -5,8 +5,10 @@ one YAML task definition and one JSONL data file per task, plus ``manifest.json`
 
 Every task carries the tag ``alspec_local`` (``--tasks alspec_local`` runs them all).  Contexts are sized in
 tokens of the shipped checkpoints' tokenizer (``--tokenizer``, default ``checkpoints/tiny-llama3``; both trained
-targets share it) so that each fits the tiny models' 2048 positions; they are long enough (hundreds of tokens)
-that ALSpec's sink + recent chunks hold a fraction of the keys at the default ``S = 128``.
+targets share it) and stay within the 512-token windows the tiny targets were trained on (``training_log.json``:
+``seq`` 512; beyond it their positions are untrained, which would confound the measurement), while long enough
+that ALSpec's sink + recent chunks leave keys out at ``S = 128`` (decode positions past ``2S = 256``).
+:class:`Sizes` scales them for larger models.
 
 =========================== ================== ======================================================================
 task                        output type        what
@@ -16,11 +18,11 @@ task                        output type        what
                                                a similar length when there are enough); ``acc``, ``acc_norm``
 ``alspec_code_line``        generate_until     the window ends after the first word of a line; greedy completion up
                                                to the newline, ``exact_match`` with the rest of the line
-``alspec_retrieval``        generate_until     ``SECRET_KEY = "<5 chars>"`` planted 15-35 % into a long window of
-                                               held-out code (always past the first 256 tokens), the prompt ends
-                                               with ``assert SECRET_KEY == "``; ``exact_match`` with the key.  The key
-                                               is outside both the sink chunk and the recent chunk, so the
-                                               approximation cannot see it: the exact attention must
+``alspec_retrieval``        generate_until     ``SECRET_KEY = "<5 chars>"`` planted 30-60 % into a window of held-out
+                                               code, at least 144 tokens after its start and 160 before its end,
+                                               which is ``assert SECRET_KEY == "``; ``exact_match`` with the key.
+                                               The key is outside both the sink chunk and the recent chunk for every
+                                               S <= 128, so the approximation cannot see it: the exact attention must
 ``alspec_retrieval_mc``     multiple_choice    the same prompts, the key against 3 random keys (``acc``)
 ``alspec_heldout_ppl``      loglikelihood      the starts of held-out files (``# file: <path>`` header + source, cut
                             _rolling           at a line end); word / byte perplexity and bits per byte
@@ -58,12 +60,13 @@ class Sizes:
     code_line: int = 32
     retrieval: int = 16          # prompts shared by alspec_retrieval and alspec_retrieval_mc
     ppl: int = 8
-    ctx_min: int = 384           # code windows: uniform in [ctx_min, ctx_max] tokens
-    ctx_max: int = 1024
-    retrieval_min: int = 1408    # retrieval prompts: uniform in [retrieval_min, retrieval_max] tokens (per-line counts;
-    retrieval_max: int = 1856    # the joined prompt tokenises about 10 % shorter)
-    key_min_pos: int = 300       # the key line starts at least this many tokens into the prompt
-    ppl_tokens: int = 768        # rolling-perplexity documents: at most this many tokens
+    ctx_min: int = 256           # code windows: uniform in [ctx_min, ctx_max] tokens
+    ctx_max: int = 480
+    retrieval_min: int = 416     # retrieval prompts: uniform in [retrieval_min, retrieval_max] tokens
+    retrieval_max: int = 496
+    key_min_pos: int = 144       # tokens before the key line (past the sink chunk of S <= 128)
+    key_min_tail: int = 160      # tokens after it, question included (outside the recent chunk of S <= 128)
+    ppl_tokens: int = 512        # rolling-perplexity documents: at most this many tokens
     key_len: int = 5
 
     def check(self) -> Sizes:
@@ -72,8 +75,8 @@ class Sizes:
                 raise ValueError(f"sizes.{k}: expected a positive int; got {v!r}")
         if self.ctx_min > self.ctx_max or self.retrieval_min > self.retrieval_max:
             raise ValueError("sizes: expected ctx_min <= ctx_max and retrieval_min <= retrieval_max")
-        if self.key_min_pos >= self.retrieval_min // 2:
-            raise ValueError("sizes: expected key_min_pos < retrieval_min / 2")
+        if self.key_min_pos + self.key_min_tail + 32 > self.retrieval_min:
+            raise ValueError("sizes: expected key_min_pos + key_min_tail + 32 <= retrieval_min")
         return self
 
 
@@ -158,7 +161,7 @@ def spread(rng: random.Random, docs: Sequence[Doc], n: int, pick: Callable[[Doc]
 # ------------------------------------------------------------------------------------------------ tasks
 
 
-def code_mc(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
+def code_mc(docs: Sequence[Doc], sz: Sizes, seed: int, count: Callable[[str], int]) -> list[dict]:
     rng = random.Random(f"{seed}:code_mc")
 
     def pick(d: Doc) -> list[int]:
@@ -186,13 +189,14 @@ def code_mc(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
         choices = [target] + distract
         rng.shuffle(choices)
         choices = [c if c.endswith("\n") else c + "\n" for c in choices]
-        out.append({"context": "".join(d.lines[j:k]), "choices": choices,
+        context = "".join(d.lines[j:k])
+        out.append({"context": context, "choices": choices,
                     "label": choices.index(target if target.endswith("\n") else target + "\n"),
-                    "file": d.relpath, "line": k + 1, "context_tokens": d.pre[k] - d.pre[j]})
+                    "file": d.relpath, "line": k + 1, "context_tokens": count(context)})
     return out
 
 
-def code_line(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
+def code_line(docs: Sequence[Doc], sz: Sizes, seed: int, count: Callable[[str], int]) -> list[dict]:
     rng = random.Random(f"{seed}:code_line")
 
     def pick(d: Doc) -> list[int]:
@@ -203,8 +207,9 @@ def code_line(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
     for d, k in spread(rng, docs, sz.code_line, pick):
         head, rest = line_split(d.lines[k])
         j = d.window_before(k, rng.randint(sz.ctx_min, sz.ctx_max))
-        out.append({"context": "".join(d.lines[j:k]) + head, "target": rest, "file": d.relpath, "line": k + 1,
-                    "context_tokens": d.pre[k] - d.pre[j]})
+        context = "".join(d.lines[j:k]) + head
+        out.append({"context": context, "target": rest, "file": d.relpath, "line": k + 1,
+                    "context_tokens": count(context)})
     return out
 
 
@@ -215,43 +220,50 @@ def new_key(rng: random.Random, n: int, avoid: str) -> str:
             return key
 
 
+QUESTION = 'assert SECRET_KEY == "'
+
+
 def retrieval(docs: Sequence[Doc], sz: Sizes, seed: int, count: Callable[[str], int]) -> list[dict]:
     rng = random.Random(f"{seed}:retrieval")
 
     def pick(d: Doc) -> list[int]:  # window start lines with enough tokens after them
-        return [s for s in range(len(d.lines)) if d.tokens - d.pre[s] >= sz.retrieval_max]
+        return [s for s in range(len(d.lines)) if d.tokens - d.pre[s] >= sz.retrieval_max + 64]
 
     out = []
     for d, s in spread(rng, docs, sz.retrieval, pick):
-        budget = rng.randint(sz.retrieval_min, sz.retrieval_max) - 24  # room for the key line and the question
+        budget = rng.randint(sz.retrieval_min, sz.retrieval_max)
         e = s
-        while e < len(d.lines) and d.pre[e + 1] - d.pre[s] <= budget:
+        while e < len(d.lines) and d.pre[e + 1] - d.pre[s] <= budget + 32:
             e += 1
-        lines = d.lines[s:e]
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        want = max(sz.key_min_pos, round(rng.uniform(0.15, 0.35) * (d.pre[e] - d.pre[s])))
-        ins = next(i for i in range(len(lines) + 1) if d.pre[s + i] - d.pre[s] >= want)
-        while ins < len(lines) and count("".join(lines[:ins])) < sz.key_min_pos:  # per-line counts run high
-            ins += 1
+        lines = [ln if ln.endswith("\n") else ln + "\n" for ln in d.lines[s:e]]
+        key = new_key(rng, sz.key_len, "".join(lines))
+        key_line = f'SECRET_KEY = "{key}"\n'
+        while len(lines) > 1 and count(key_line + "".join(lines) + QUESTION) > budget:  # real counts
+            lines.pop()
         window = "".join(lines)
-        key = new_key(rng, sz.key_len, window)
+        # the key line: at a random 30-60 % of the window, moved to keep key_min_pos tokens before it and
+        # key_min_tail tokens (with the question) after it
+        split = [(i, count("".join(lines[:i])), count("".join(lines[i:]) + QUESTION)) for i in range(len(lines) + 1)]
+        ok = [(i, b) for i, b, a in split if b >= sz.key_min_pos and a >= sz.key_min_tail]
+        if not ok:
+            raise ValueError(f"retrieval: no room for the key in {d.relpath} at line {s + 1}; enlarge retrieval_min")
+        want = rng.uniform(0.3, 0.6) * count(window)
+        ins, key_pos = min(ok, key=lambda x: abs(x[1] - want))
         others = []
         while len(others) < 3:
             k2 = new_key(rng, sz.key_len, window)
             if k2 != key and k2 not in others:
                 others.append(k2)
-        before = "".join(lines[:ins])
-        context = before + f'SECRET_KEY = "{key}"\n' + "".join(lines[ins:]) + 'assert SECRET_KEY == "'
+        context = "".join(lines[:ins]) + key_line + "".join(lines[ins:]) + QUESTION
         choices = [key] + others
         rng.shuffle(choices)
         out.append({"context": context, "target": key, "choices": [c + '"' for c in choices],
                     "label": choices.index(key), "file": d.relpath, "line": s + 1,
-                    "key_token_pos": count(before), "context_tokens": count(context)})
+                    "key_token_pos": key_pos, "context_tokens": count(context)})
     return out
 
 
-def heldout_ppl(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
+def heldout_ppl(docs: Sequence[Doc], sz: Sizes, seed: int, count: Callable[[str], int]) -> list[dict]:
     rng = random.Random(f"{seed}:ppl")
     big = [d for d in docs if d.tokens >= sz.ppl_tokens]
     if len(big) < sz.ppl:
@@ -261,7 +273,8 @@ def heldout_ppl(docs: Sequence[Doc], sz: Sizes, seed: int) -> list[dict]:
         e = 0
         while e < len(d.lines) and d.pre[e + 1] <= sz.ppl_tokens:
             e += 1
-        out.append({"text": "".join(d.lines[:e]), "file": d.relpath, "tokens": d.pre[e]})
+        text = "".join(d.lines[:e])
+        out.append({"text": text, "file": d.relpath, "tokens": count(text)})
     return out
 
 
@@ -314,10 +327,10 @@ def build(out: str | Path, seed: int = 0, tokenizer=None, sizes: Sizes = Sizes()
         raise ValueError("no held-out files: this interpreter has no stdlib sources")
     docs = [Doc(p, t, count) for p, t in files]
     data = {
-        "alspec_code_mc": code_mc(docs, sizes, seed),
-        "alspec_code_line": code_line(docs, sizes, seed),
+        "alspec_code_mc": code_mc(docs, sizes, seed, count),
+        "alspec_code_line": code_line(docs, sizes, seed, count),
         "alspec_retrieval": retrieval(docs, sizes, seed, count),
-        "alspec_heldout_ppl": heldout_ppl(docs, sizes, seed),
+        "alspec_heldout_ppl": heldout_ppl(docs, sizes, seed, count),
     }
     manifest = {"seed": seed, "python": sys.version.split()[0], "sizes": asdict(sizes),
                 "tokenizer": "shipped tokenizer" if tokenizer is not None else f"{CHARS_PER_TOKEN} chars per token",
