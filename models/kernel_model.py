@@ -11,15 +11,15 @@
     attention              heads_to_groups -> flash_decode -> groups_to_heads   (TT-Lang)
     silu_mul               ttl_kernels.eltwise.silu_mul            (TT-Lang)
     matmul                 ttnn.matmul                             (projections and LM head)
-    embed                  host table lookup, uploaded             (host glue)
+    embed                  ttnn.embedding (only the ids cross; the simulator's shim looks up on the host)
 
 The code is the same for the simulator and a device: ``ttl_kernels.runtime`` picks the binding, and the
 only simulator-specific code is the shim list in :mod:`ttl_kernels.ttnn_ops`.
 
-:class:`KernelTarget` is the speculative loop's target interface (:mod:`models.speculative`): the prompt
-is prefilled by the reference model on the host and its KV cache handed to the device cache; every token
-after that goes through the kernel decode step, a verification block of T tokens in ONE step (the T
-tokens are T query rows sharing the sequence's cache, each at its own position).
+:class:`KernelTarget` is the speculative loop's target (:class:`models.protocols.Target`): everything after
+loading runs on the kernels.  The prompt goes through the block step in chunks of 32 rows (each row causal at
+its own position), a decode token through one step, a verification block of T tokens in ONE step (T query rows
+sharing the sequence's cache, each at its own position).  The taps stay on the device for a kernel draft.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ttl_kernels.eltwise import residual_add, silu_mul
 from ttl_kernels.layout import groups_to_heads, heads_to_groups, kv_update
 from ttl_kernels.norm import add_rms_norm, head_rms_norm, rms_norm
 from ttl_kernels.rope import RopeTables, rope
-from ttl_kernels.ttnn_ops import embedding, matmul
+from ttl_kernels.ttnn_ops import EmbeddingTable, embedding, matmul
 
 from .decoder_step import LayerWeights, decode_step, layer_weights, shared_block
 from .protocols import ReferenceHead, TapSegment
@@ -77,7 +77,7 @@ class KernelOps:
     ):
         self._setup(model.config, max_seq_len, dtype, kv_dtype, chunk_size, weights_dtype)
         self.model = model
-        self._table = model.embed(torch.arange(model.config.vocab_size)).detach().float()
+        self._table = EmbeddingTable(model.embed(torch.arange(model.config.vocab_size)), self.dtype)
 
     def _setup(self, config, max_seq_len: int, dtype: str, kv_dtype: str, chunk_size: int,
                weights_dtype: str | None = None) -> None:
@@ -220,15 +220,6 @@ class KernelOps:
         return residual_add(a, b)
 
 
-def host_prefill(model: Decoder, ids, taps) -> tuple[torch.Tensor, list[TapSegment] | None, KVCache]:
-    """A prompt through the reference model on the host (ALSpec's targets, which speculate decode only): (logits
-    ``[T, V]`` fp32, the taps as one host segment or None, its KV cache to hand to the device)."""
-    ref = KVCache.empty(model.config, 1, len(ids), model.dtype)
-    out = model(torch.tensor([list(ids)]), ref, taps)
-    segs = [TapSegment([t[0].float() for t in out.hidden_taps], len(ids))] if taps else None
-    return out.logits[0].float(), segs, ref
-
-
 class KernelTarget(ReferenceHead):
     """The speculative loop's target (:class:`models.protocols.Target`) on the TT-Lang kernel model, one
     sequence of up to ``max_seq_len`` positions (default: the config's ``max_position_embeddings``)."""
@@ -268,12 +259,19 @@ class KernelTarget(ReferenceHead):
             return self._forward(ids, cache, taps)
 
     def _forward(self, ids: list[int], cache: KernelCache, taps: tuple) -> tuple[torch.Tensor, list | None]:
-        segments = []
-        for i in range(0, len(ids), PREFILL_CHUNK):
-            chunk = ids[i:i + PREFILL_CHUNK]
-            logits, tapped = self.ops.step(cache, chunk, taps)
-            segments.append(TapSegment(tapped, len(chunk)))
-        return host.to_torch(logits), (segments if taps else None)
+        return run_in_chunks(self.ops, cache, ids, taps)
+
+
+def run_in_chunks(ops: KernelOps, cache: KernelCache, ids: list[int], taps=()) -> tuple[torch.Tensor, list | None]:
+    """``ids`` of one sequence through :meth:`KernelOps.step` in blocks of at most :data:`PREFILL_CHUNK` rows
+    (each row causal at its own position): the kernels' prefill, and one block when ``ids`` is a decode token or a
+    verification block.  Returns the last block's logits (host) and one device :class:`TapSegment` per block."""
+    segments = []
+    for i in range(0, len(ids), PREFILL_CHUNK):
+        chunk = ids[i:i + PREFILL_CHUNK]
+        logits, tapped = ops.step(cache, chunk, taps)
+        segments.append(TapSegment(tapped, len(chunk)))
+    return host.to_torch(logits), (segments if taps else None)
 
 
 # ---------------------------------------------------------------------------------------- compile-only

@@ -19,6 +19,8 @@ Exactness (why ``torch.equal`` is the right comparison):
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from conftest import examples
@@ -28,7 +30,7 @@ from test_kernel_model import tiny
 from test_kernel_parity_attention import check_close
 
 from models.alspec.protocol import ALSpecKernelTarget, ALSpecProtocol, KernelALSpecAttention
-from models.kernel_model import KernelOps, KernelTarget
+from models.kernel_model import KernelOps, KernelTarget, run_in_chunks
 from reference import attention as ref
 from reference.decoder import KVCache
 from ttl_kernels import host, runtime
@@ -76,8 +78,12 @@ def run_protocol(m, lam, chunk, prompts, steps, *, trace=True, feed=None, **kw):
     state, the logits per step, the tokens fed and the per-step layer traces."""
     p = ALSpecProtocol(m, lam, chunk, max_seq_len=kw.pop("max_seq_len", 160), dtype=kw.pop("dtype", "fp32"), **kw)
     state = p.new_state(len(prompts))
-    ref_cache, ids = prefill(m, prompts, p.ops.max_seq_len)
-    p.load_cache(state, ref_cache)
+    if len(prompts) == 1:  # one user: prefill on the kernels, as the targets do (so their logits compare bit for bit)
+        outs = [run_in_chunks(p.ops, c, prompts[0]) for c in state.caches]
+        ids = [int(outs[0][0][-1].argmax())]
+    else:  # several users at different lengths: the reference prefill of each, handed to both devices
+        ref_cache, ids = prefill(m, prompts, p.ops.max_seq_len)
+        p.load_cache(state, ref_cache)
     logits, fed, traces = [], [], []
     for s in range(steps):
         ids = feed[s] if feed is not None else ids
@@ -474,9 +480,8 @@ def test_entry_point_sim_backend(tmp_path, capsys):
 
     args = ["--backend", "sim", "--windows", "1", "--window-tokens", "72", "--prompt-len", "72", "--new-tokens", "2",
             "--lambdas", "0", "--chunks", "32", "--out", str(tmp_path), "--name", "sim"]
-    ap = llama_alspec.argparse.ArgumentParser()
-    llama_alspec.add_alspec_args(ap, default_target=tmp_path / "absent-default")
-    out = llama_alspec.run(ap.parse_args(args))
+    assert llama_alspec.main(args, default_target=tmp_path / "absent-default") == 0
+    out = json.loads((tmp_path / "sim.json").read_text())
     text = capsys.readouterr().out
     assert "two-device protocol" in text and "wall" in text
     runs = out["sim"]["runs"]

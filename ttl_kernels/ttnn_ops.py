@@ -5,8 +5,8 @@ difference is patched here, and README.md lists the shims:
 
 * ``matmul``: the simulator's ``ttnn.matmul(a, b)`` takes no ``dtype`` and returns a float32-declared
   tensor; the shim rounds the product to the requested dtype and declares it, as the device would.
-* ``embedding``: token-embedding lookup is host glue on every binding (a table lookup, allowed by the
-  design: the table stays on the host, the looked-up rows are uploaded).
+* ``embedding``: ``ttnn.embedding`` on a device (only the ids cross); the simulator has no embedding op, so
+  its shim looks the rows up on the host and uploads them (counted by the audit as the ids alone).
 """
 
 from __future__ import annotations
@@ -33,6 +33,40 @@ def matmul(a: TileTensor, b: TileTensor, dtype: str | None = None) -> TileTensor
     return TileTensor(tt, shape, dtype)
 
 
-def embedding(table: torch.Tensor, ids: list[int], dtype: str) -> TileTensor:
-    """Rows ``table[ids]`` uploaded as ``[len(ids), H]`` (host glue)."""
-    return to_device(table[torch.tensor(ids)].float(), dtype)
+class EmbeddingTable:
+    """A token-embedding table ``[V, H]`` kept where the lookup runs: on a device, a row-major ttnn tensor for
+    ``ttnn.embedding``; on the simulator (which has no embedding op) the host copy the shim reads."""
+
+    def __init__(self, table: torch.Tensor, dtype: str):
+        self.host = table.detach().float()
+        self.dtype = dtype
+        self.device = None
+        b = runtime.backend()
+        if b.name == "device":
+            ttnn = runtime.ttnn
+            self.device = ttnn.from_torch(quantize(self.host, dtype), dtype=ttnn.bfloat16 if dtype == "bf16"
+                                          else ttnn.float32, layout=ttnn.ROW_MAJOR_LAYOUT, device=b.device)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.host.shape)
+
+
+def embedding(table: EmbeddingTable, ids: list[int], dtype: str) -> TileTensor:
+    """Rows ``table[ids]`` as a ``[len(ids), H]`` device tensor: the token ids go to the device (4 bytes each) and
+    ``ttnn.embedding`` gathers the rows there.  The simulator lacks the op: its shim gathers on the host and
+    uploads the rows with the transfer uncounted (a device moves only the ids)."""
+    ids = [int(i) for i in ids]
+    if any(not 0 <= i < table.shape[0] for i in ids):
+        raise ValueError(f"ids: expected token ids in [0, {table.shape[0]}); got {ids}")
+    audit.transferred("h2d", 4 * len(ids))  # the ids, as a uint32 row
+    audit.launched()
+    b = runtime.backend()
+    if table.device is not None:
+        ttnn = runtime.ttnn
+        tid = ttnn.from_torch(torch.tensor([ids], dtype=torch.int32), dtype=ttnn.uint32,
+                              layout=ttnn.ROW_MAJOR_LAYOUT, device=b.device)
+        rows = ttnn.embedding(tid, table.device, layout=ttnn.TILE_LAYOUT)
+        return TileTensor(ttnn.reshape(rows, (len(ids), table.shape[1])), (len(ids), table.shape[1]), dtype)
+    with audit.suspended():
+        return to_device(table.host[torch.tensor(ids)], dtype)

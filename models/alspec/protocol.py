@@ -89,7 +89,7 @@ from ttl_kernels.ccl import (
 from ttl_kernels.layout import groups_to_heads, heads_to_groups
 
 from ..decoder_step import decode_step
-from ..kernel_model import KernelCache, KernelOps, host_prefill
+from ..kernel_model import KernelCache, KernelOps, run_in_chunks
 from ..protocols import ReferenceHead, TapSegment
 from .reference import ALSpecStats, check_chunk, check_lambda
 
@@ -480,8 +480,8 @@ class ALSpecKernelTarget(ReferenceHead):
     ``mode="verify"``:   verify-only on one device (:class:`KernelALSpecAttention`);
     ``mode="exact"``:    the same kernel's exact output for every layer (the all-miss path, ``lambda`` unused).
 
-    The prompt is prefilled by the reference model on the host and its KV cache handed to the device(s)
-    (ALSpec speculates decode attention only); every later token is one decode step.  ``stats`` holds the
+    The prompt is prefilled on the kernels (exact attention, :func:`models.kernel_model.run_in_chunks`, on every
+    replica: ALSpec speculates decode attention only); every later token is one decode step.  ``stats`` holds the
     verdicts.  Several tokens on a non-empty cache (a verification block) are refused: ALSpec speculates
     one token per step."""
 
@@ -530,10 +530,10 @@ class ALSpecKernelTarget(ReferenceHead):
     @torch.inference_mode()
     def forward(self, ids: list[int], cache, taps=()) -> tuple[torch.Tensor, torch.Tensor | None]:
         taps = tuple(taps)
-        if int(cache.lengths[0]) == 0 and len(ids) > 1:
-            logits, tapped, ref = host_prefill(self.model, ids, taps)
-            (self.protocol.load_cache if self.mode == "protocol" else self.ops.load_cache)(cache, ref)
-            return logits, tapped
+        if int(cache.lengths[0]) == 0 and len(ids) > 1:  # the prompt: plain (exact) kernel steps on every replica
+            caches = cache.caches if self.mode == "protocol" else (cache,)
+            outs = [run_in_chunks(self.ops, c, list(ids), taps) for c in caches]
+            return outs[0]
         if len(ids) != 1:
             raise ValueError(f"ids: ALSpec decodes one token per step; got {len(ids)} for a non-empty cache")
         if self.mode == "protocol":
