@@ -33,6 +33,7 @@ import torch
 from reference.decoder import KVCache
 from ttl_kernels import audit
 from ttl_kernels.host import to_torch
+from ttl_kernels.sampling import argmax as device_argmax
 
 from .decoder_step import LayerWeights, TorchOps, decode_step, layer_weights
 from .speculative import DFlashRunner
@@ -127,8 +128,13 @@ class StepDFlashRunner(DFlashRunner):
                                         self.context, block)
             self.cache.lengths.fill_(length)
             self.context = []
-            logits = logits if isinstance(logits, torch.Tensor) else to_torch(logits)
-        return self.choose(logits[1:], params, gen)
+            if isinstance(logits, torch.Tensor):
+                host_logits = logits
+            elif params.greedy:  # the proposals are chosen on the device; only their ids come back
+                return [int(i) for i in to_torch(device_argmax(logits))[1:, 0].tolist()], None
+            else:
+                host_logits = to_torch(logits)
+        return self.choose(host_logits[1:], params, gen)
 
     def accepted(self, n_tokens: int, n_accepted: int, verify_taps) -> None:
         self.context = [(verify_taps[-1], n_accepted + 1)]  # the anchor and the accepted proposals

@@ -36,10 +36,13 @@ from ttl_kernels.eltwise import residual_add, silu_mul
 from ttl_kernels.layout import groups_to_heads, heads_to_groups, kv_update
 from ttl_kernels.norm import add_rms_norm, head_rms_norm, rms_norm
 from ttl_kernels.rope import RopeTables, rope
+from ttl_kernels.sampling import argmax as device_argmax
+from ttl_kernels.sampling import greedy_accept_ids
 from ttl_kernels.ttnn_ops import EmbeddingTable, embedding, matmul
 
 from .decoder_step import LayerWeights, decode_step, layer_weights, shared_block
 from .protocols import ReferenceHead, TapSegment
+from .sampling import Selectable
 
 TILE = 32
 PREFILL_CHUNK = 32  # prompt rows per kernel step in prefill (one tile row of activations)
@@ -225,8 +228,8 @@ class KernelTarget(ReferenceHead):
     sequence of up to ``max_seq_len`` positions (default: the config's ``max_position_embeddings``)."""
 
     def __init__(self, model: Decoder, max_seq_len: int | None = None, dtype: str = "bf16", kv_dtype: str = "bf16",
-                 chunk_size: int = 128, *, weights_dtype: str | None = None, name: str = "kernel", stop_tokens=(),
-                 mask_token_id: int | None = None):
+                 chunk_size: int = 128, *, weights_dtype: str | None = None, select_on_device: bool = False,
+                 name: str = "kernel", stop_tokens=(), mask_token_id: int | None = None):
         from ttl_kernels import runtime
 
         max_seq_len = model.config.max_position_embeddings if max_seq_len is None else max_seq_len
@@ -236,6 +239,7 @@ class KernelTarget(ReferenceHead):
         self.model = model
         self.config = model.config
         self.ops = KernelOps(model, max_seq_len, dtype, kv_dtype, chunk_size, weights_dtype)
+        self.select_on_device = bool(select_on_device)  # forward returns DeviceLogits (greedy selection there)
         self._set_info(name, stop_tokens, mask_token_id)
 
     def new_cache(self, max_len: int) -> KernelCache:
@@ -259,19 +263,39 @@ class KernelTarget(ReferenceHead):
             return self._forward(ids, cache, taps)
 
     def _forward(self, ids: list[int], cache: KernelCache, taps: tuple) -> tuple[torch.Tensor, list | None]:
-        return run_in_chunks(self.ops, cache, ids, taps)
+        return run_in_chunks(self.ops, cache, ids, taps, on_device=self.select_on_device)
 
 
-def run_in_chunks(ops: KernelOps, cache: KernelCache, ids: list[int], taps=()) -> tuple[torch.Tensor, list | None]:
+class DeviceLogits(Selectable):
+    """A step's logits ``[rows, V]`` left on the device: greedy selection runs there (the exact argmax and the
+    greedy accept kernels of :mod:`ttl_kernels.sampling`) and only the selected ids come back (one small tile);
+    :meth:`to_host` reads them all (sampling at T > 0)."""
+
+    def __init__(self, tile: host.TileTensor):
+        self.tile = tile
+
+    def last_argmax(self) -> int:
+        return int(host.to_torch(device_argmax(self.tile))[-1, 0])
+
+    def greedy_accept(self, proposal: list[int]) -> tuple[int, int]:
+        r = greedy_accept_ids(self.tile, proposal)
+        return r.n, r.ids[-1]
+
+    def to_host(self) -> torch.Tensor:
+        return host.to_torch(self.tile)
+
+
+def run_in_chunks(ops: KernelOps, cache: KernelCache, ids: list[int], taps=(), on_device: bool = False):
     """``ids`` of one sequence through :meth:`KernelOps.step` in blocks of at most :data:`PREFILL_CHUNK` rows
     (each row causal at its own position): the kernels' prefill, and one block when ``ids`` is a decode token or a
-    verification block.  Returns the last block's logits (host) and one device :class:`TapSegment` per block."""
+    verification block.  Returns the last block's logits (read back to the host, or left on the device as
+    :class:`DeviceLogits` with ``on_device``) and one device :class:`TapSegment` per block."""
     segments = []
     for i in range(0, len(ids), PREFILL_CHUNK):
         chunk = ids[i:i + PREFILL_CHUNK]
         logits, tapped = ops.step(cache, chunk, taps)
         segments.append(TapSegment(tapped, len(chunk)))
-    return host.to_torch(logits), (segments if taps else None)
+    return (DeviceLogits(logits) if on_device else host.to_torch(logits)), (segments if taps else None)
 
 
 # ---------------------------------------------------------------------------------------- compile-only

@@ -83,10 +83,34 @@ def verify(
     return k, sample(p[k], gen)
 
 
-def greedy_verify(proposal: list[int], logits: torch.Tensor) -> tuple[int, int]:
+class Selectable:
+    """Logits that stay where the target computed them (the device) and select tokens there: a target may return
+    them instead of a host tensor, and the functions below dispatch to their methods."""
+
+    def last_argmax(self) -> int: ...
+
+    def greedy_accept(self, proposal: list[int]) -> tuple[int, int]: ...
+
+    def to_host(self) -> torch.Tensor: ...
+
+
+def host_logits(logits) -> torch.Tensor:
+    """Host logits of a host tensor or of :class:`Selectable` ones (read back: the sampled path, T > 0)."""
+    return logits.to_host() if isinstance(logits, Selectable) else logits
+
+
+def last_argmax(logits) -> int:
+    """The greedy token after the last row of ``logits``."""
+    return logits.last_argmax() if isinstance(logits, Selectable) else int(logits[-1].argmax())
+
+
+def greedy_verify(proposal: list[int], logits) -> tuple[int, int]:
     """:func:`verify` at temperature 0, without building distributions: accept while the proposal equals
     the target's argmax (``logits [k + 1, V]``); the next token is the target's argmax after the accepted
-    prefix.  Same result as ``verify(proposal, probs(logits, greedy), None, gen)``."""
+    prefix.  Same result as ``verify(proposal, probs(logits, greedy), None, gen)``.  :class:`Selectable` logits
+    decide where they are (on the device: only the kept ids come back)."""
+    if isinstance(logits, Selectable):
+        return logits.greedy_accept(list(proposal))
     target = logits.argmax(-1).tolist()
     n = 0
     while n < len(proposal) and proposal[n] == target[n]:

@@ -28,7 +28,7 @@ from ttl_kernels.host import to_torch
 
 from .dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
 from .protocols import Draft, TapSegment, Target
-from .sampling import SamplingParams, greedy_verify, probs, sample, verify
+from .sampling import SamplingParams, greedy_verify, host_logits, last_argmax, probs, sample, verify
 
 GREEDY = SamplingParams()
 
@@ -195,11 +195,11 @@ class Generation:
         return [a / self.verify_steps for a in self.accepted_at] if self.verify_steps else []
 
 
-def next_token(logits: torch.Tensor, params: SamplingParams, gen) -> int:
+def next_token(logits, params: SamplingParams, gen) -> int:
     """The token after the last row of ``logits`` (argmax at temperature 0, else a draw)."""
     if params.greedy:
-        return int(logits[-1].argmax())
-    return sample(probs(logits[-1:], params)[0], gen)
+        return last_argmax(logits)
+    return sample(probs(host_logits(logits)[-1:], params)[0], gen)
 
 
 def _check_request(prompt: list[int], max_new_tokens: int) -> None:
@@ -234,7 +234,10 @@ def speculative_generate(target: Target, draft: Draft, prompt: list[int], max_ne
     while len(tokens) - len(prompt) < max_new_tokens and tokens[-1] not in stop:
         proposal, q = draft.propose(tokens, params, gen)
         logits, vtaps = target.forward([tokens[-1]] + proposal, cache, draft.taps)
-        n, nxt = greedy_verify(proposal, logits) if params.greedy else verify(proposal, probs(logits, params), q, gen)
+        if params.greedy:
+            n, nxt = greedy_verify(proposal, logits)
+        else:
+            n, nxt = verify(proposal, probs(host_logits(logits), params), q, gen)
         cache.crop(len(tokens) + n)  # keep the anchor and the accepted proposals
         draft.accepted(len(tokens), n, vtaps)
         tokens += proposal[:n] + [nxt]

@@ -74,7 +74,7 @@ def make_target(model: Decoder, backend: str, *, name: str = "target", stop_toke
     """The target of a backend: the reference model itself (``torch``) or the TT-Lang kernel model built from
     the same weights (``sim`` / ``device``; ``max_seq_len`` positions, default the config's
     ``max_position_embeddings``; projections and LM head in ``weights_dtype``, activations in fp32 with fp32
-    weights and in bf16 otherwise)."""
+    weights and in bf16 otherwise; greedy token selection on the device)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}; got {backend!r}")
     info = dict(name=name, stop_tokens=stop_tokens, mask_token_id=mask_token_id)
@@ -86,7 +86,8 @@ def make_target(model: Decoder, backend: str, *, name: str = "target", stop_toke
     from .kernel_model import KernelTarget
 
     dtype = "fp32" if weights_dtype == "fp32" else "bf16"
-    return KernelTarget(model, max_seq_len=max_seq_len, dtype=dtype, weights_dtype=weights_dtype, **info)
+    return KernelTarget(model, max_seq_len=max_seq_len, dtype=dtype, weights_dtype=weights_dtype,
+                        select_on_device=True, **info)
 
 
 def _mask_id(tokenizer) -> int | None:

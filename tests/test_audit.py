@@ -58,3 +58,23 @@ def test_audit_reaches_the_entry_points_json(tmp_path):
     assert qwen3_dflash.main(["--prompt", "def f(x):\n", "--max-new-tokens", "2", "--quiet", "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert doc["step_audit"] is None and doc["host_model_forwards"] is None
+
+
+def test_device_selection_reads_back_only_ids():
+    """With token selection on the device, a verify step of k + 1 = 4 rows reads back one small tile (the kept
+    ids and n), not the [4, V] logits; a plain decode step reads back one id tile."""
+    if not runtime.is_sim():
+        pytest.skip("counts below are the simulator's")
+    t = KernelTarget(random_decoder("tiny-qwen3", 0), max_seq_len=128, dtype="fp32", select_on_device=True)
+    from models.sampling import greedy_verify, last_argmax
+
+    cache = t.new_cache(128)
+    audit.reset()
+    logits, _ = t.forward(list(range(20)), cache)
+    nxt = last_argmax(logits)
+    with audit.scope("select"):
+        logits, _ = t.forward([nxt, 5, 6, 7], cache)
+        greedy_verify([5, 6, 7], logits)
+    verify, select = audit.report()["verify"], audit.report()["select"]
+    assert verify["d2h"] == 0  # the verify forward leaves its logits on the device
+    assert select["d2h"] == 1 and select["d2h_bytes"] <= 8192  # the accept result: n and the kept ids

@@ -252,12 +252,16 @@ def test_lossless_greedy_on_the_simulator_backend():
         "dflash b4 (host draft)": DFlashRunner(_dflash_for(m, block=4), kt),
         "dflash b4 (draft on the kernels)": StepDFlashRunner(_dflash_for(m, block=4), kt),
     }
+    dev = KernelTarget(m, max_seq_len=128, dtype="fp32", select_on_device=True)  # argmax + accept on the device
     for p in prompts(3, seed=5):
         want = plain_generate(kt, p, 8).tokens
         assert want == greedy_generate(m, torch.tensor([p]), 8)[0, len(p):].tolist()  # kernel target == reference here
         for name, draft in draft_kinds.items():
             g = speculative_generate(kt, draft, p, 8)
             assert g.tokens == want, (name, p)
+        assert plain_generate(dev, p, 8).tokens == want
+        g = speculative_generate(dev, StepDFlashRunner(_dflash_for(m, block=4), dev), p, 8)
+        assert g.tokens == want, ("device selection", p)
 
 
 def _dflash_for(target: Decoder, block: int) -> DFlashDraft:
