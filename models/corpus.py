@@ -96,9 +96,10 @@ def _whole_files(tokenizer) -> None:
     if hasattr(tokenizer, "model_max_length"):
         tokenizer.model_max_length = max(int(tokenizer.model_max_length or 0), 1 << 30)
 
-def heldout_prompts(tokenizer, n: int, prompt_tokens: int = 128) -> list[str]:
-    """Prefixes of held-out stdlib files (never trained on), cut at a line end near ``prompt_tokens``."""
-    docs = load_split("heldout")
+def heldout_prompts(tokenizer, n: int, prompt_tokens: int = 128, split: str = "heldout") -> list[str]:
+    """Prefixes of held-out stdlib files (never trained on), cut at a line end near ``prompt_tokens`` (``split``
+    "val": validation files instead, e.g. a warm-up prompt that is never one of the measured ones)."""
+    docs = load_split(split)
     if not docs:  # an interpreter without its stdlib sources: fixed snippets instead
         return FALLBACK_PROMPTS[:n]
     _whole_files(tokenizer)

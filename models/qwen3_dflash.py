@@ -21,6 +21,7 @@ from ttl_kernels import env
 
 env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then)
 
+import argparse
 import json
 from pathlib import Path
 
@@ -28,10 +29,12 @@ import torch
 
 from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main
 from models.compare import print_report, run_comparison
+from models.corpus import heldout_prompts
 from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
 from models.dflash_step import StepDFlashRunner
+from models.fast_torch import FastDFlashRunner
 from models.memory import fit_report
-from models.speculative import DFlashRunner
+from models.speculative import choose_block_size
 from models.targets import load_target
 from reference import registry
 
@@ -52,14 +55,26 @@ def random_draft(target, block_size: int, seed: int = 0) -> DFlashDraft:
     return DFlashDraft(cfg).eval()
 
 
+def block_size_arg(text: str):
+    """argparse type of --block-size: 'auto', 'draft' or an int in 2..MAX_BLOCK."""
+    if text in ("auto", "draft"):
+        return text
+    try:
+        return int_in(2, MAX_BLOCK)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'draft' or an integer in 2..{MAX_BLOCK}; got {text!r}") \
+            from None
+
+
 def parse_args(argv: list[str]):
     ap = ArgumentParser(prog="qwen3_dflash.py", description=__doc__,
-                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(ap, default_target=registry.checkpoint(DEFAULT_TARGET))
     ap.add_argument("--draft", type=existing_dir, default=None,
                     help=f"z-lab-format DFlash draft directory (default: {registry.checkpoint(DEFAULT_DRAFT)})")
-    ap.add_argument("--block-size", type=int_in(2, MAX_BLOCK), default=None,
-                    help=f"draft block size, 2..{MAX_BLOCK} (default: the draft's own)")
+    ap.add_argument("--block-size", type=block_size_arg, default="auto",
+                    help=f"draft block size, 2..{MAX_BLOCK}, or 'auto' (default): chosen from this run's measured step "
+                         "costs and the draft's acceptance on a warm-up prompt; 'draft': the draft's own")
     return ap.parse_args(argv)
 
 
@@ -92,17 +107,27 @@ def main(argv: list[str]) -> int:
     else:
         if target.mask_token_id is None:
             raise UsageError("--target: its tokenizer has no <|MASK|> token, which a DFlash draft needs")
-        draft = random_draft(target, a.block_size or 16, a.seed)
+        draft = random_draft(target, a.block_size if isinstance(a.block_size, int) else 16, a.seed)
         draft_name = "dflash (random weights)"
         notes.append("no trained DFlash draft found: the draft has deterministic random weights, so tau is meaningless "
                      "(expect ~1.0); train one with `make train`.")
-    # the draft runs where the target runs: its nn.Module next to the torch target, draft_step on the kernels
-    # (draft cache and taps on the device) next to the kernel target
-    make_runner = DFlashRunner if a.backend == "torch" else StepDFlashRunner
-    runner = make_runner(draft, target, block_size=a.block_size, name=draft_name)
+    # the draft runs where the target runs: the fast torch path next to the torch target, draft_step on the
+    # kernels (draft cache and taps on the device) next to the kernel target
+    make_runner = FastDFlashRunner if a.backend == "torch" else StepDFlashRunner
+    block, auto = a.block_size, None
+    if block == "auto" and a.backend == "torch":
+        warmup = tokenizer.encode(heldout_prompts(tokenizer, 1, split="val")[0])
+        auto = choose_block_size(target, lambda b: make_runner(draft, target, b, draft_name), draft.config.block_size,
+                                 warmup)
+        block = auto["block"]
+        notes.append(f"--block-size auto chose {block} (modelled from this machine's step costs and the draft's "
+                     "acceptance on a validation-split warm-up prompt)")
+    block = None if block in ("auto", "draft") else block
+    runner = make_runner(draft, target, block_size=block, name=draft_name)
     check_context(a, target, tokenizer, prompts, runner.k)
     report = run_comparison(target, {draft_name: runner}, prompts, tokenizer, a)
     report["notes"] = notes
+    report["block_size"] = {"chosen": runner.k + 1, "auto": auto}
     if a.backend != "torch":  # what the run's model needs on one chip, at this context length and precision
         report["device_memory"] = fit_report(target.config, weights_dtype=a.weights_dtype,
                                              act_dtype=target.ops.dtype, kv_dtype=target.ops.kv_dtype,

@@ -268,3 +268,40 @@ def plain_generate(target: Target, prompt: list[int], max_new_tokens: int, param
         logits, _ = target.forward([tokens[-1]], cache)
         tokens.append(next_token(logits, params, gen))
     return Generation(_finish(tokens, len(prompt), max_new_tokens, stop), time.perf_counter() - t0)
+
+
+@torch.inference_mode()
+def choose_block_size(target: Target, make_draft, max_block: int, prompt: list[int], new_tokens: int = 48,
+                      candidates=(2, 4, 6, 8, 10, 12, 16, 24, 32), reps: int = 5) -> dict:
+    """``--block-size auto``: the DFlash block size that maximises modelled tokens per second of this run.
+
+    On a warm-up prompt (not one of the measured ones) the draft runs once at ``max_block`` to measure its
+    acceptance: ``reach[i]`` = the fraction of steps whose first ``i`` proposals were all accepted (the draft
+    proposes every block position from the same context, so a smaller block's reach is a prefix of this one).
+    Then each candidate block b is timed (draft proposal + verification of b tokens, median of ``reps``), and
+    tokens per step ``E_b = 1 + sum_{i < b} reach[i]`` over the seconds per step gives the modelled speed.
+    Returns the chosen block and every candidate's figures (the run's JSON records them)."""
+    g = speculative_generate(target, make_draft(max_block), prompt, new_tokens)
+    steps = max(g.verify_steps, 1)
+    reach = [a / steps for a in g.accepted_at]
+    cache = target.new_cache(len(prompt) + new_tokens + 2 * max_block + 4)
+    _, taps = target.forward(list(prompt), cache, make_draft(2).taps)
+    base = int(cache.lengths[0])
+    rows = []
+    for b in sorted({c for c in candidates if 2 <= c <= max_block} | {max_block}):
+        draft = make_draft(b)
+        draft.start(list(prompt), taps, cache.max_seq_len)
+        draft.propose(list(prompt), GREEDY, None)  # the prompt's context goes in once, untimed
+        times = []
+        for _ in range(reps):
+            draft.accepted(base, 0, taps)  # one context row again: a steady-state step's shape
+            t0 = time.perf_counter()
+            proposal, _ = draft.propose(list(prompt), GREEDY, None)
+            target.forward([prompt[-1]] + proposal, cache, draft.taps)
+            times.append(time.perf_counter() - t0)
+            cache.crop(base)
+        sec = sorted(times)[len(times) // 2]
+        expected = 1.0 + sum(reach[: b - 1])
+        rows.append({"block": b, "seconds_per_step": sec, "tokens_per_step": expected, "tokens_per_s": expected / sec})
+    best = max(rows, key=lambda r: r["tokens_per_s"])
+    return {"block": best["block"], "reach": reach, "candidates": rows}

@@ -78,8 +78,10 @@ def make_target(model: Decoder, backend: str, *, name: str = "target", stop_toke
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}; got {backend!r}")
     info = dict(name=name, stop_tokens=stop_tokens, mask_token_id=mask_token_id)
-    if backend == "torch":
-        return TorchTarget(model, **info)
+    if backend == "torch":  # the fast path on the reference weights (models/fast_torch.py)
+        from .fast_torch import FastTorchTarget
+
+        return FastTorchTarget(model, **info)
     from ttl_kernels import runtime
 
     runtime.use_backend(backend)

@@ -56,19 +56,20 @@ def _check(q, k_cache, v_cache):
         raise ValueError(f"q {tuple(q.shape)} does not fit k/v {tuple(k_cache.shape)}")
 
 
+def _per_user(q, k_cache, v_cache, positions, scale, keys_of) -> torch.Tensor:
+    """``[B, n_q, D]`` float32: user ``b`` attends to the keys ``keys_of(positions[b], S_max)`` selects."""
+    _check(q, k_cache, v_cache)
+    B, _, D = q.shape
+    scale = 1.0 / math.sqrt(D) if scale is None else float(scale)
+    return torch.stack([_attend(q[b], k_cache[b], v_cache[b], keys_of(p, k_cache.shape[2]), scale)
+                        for b, p in enumerate(_positions(positions, B))])
+
+
 def sdpa_decode(
     q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, positions: Sequence[int], scale: float | None = None
 ) -> torch.Tensor:
     """Exact decode attention: ``[B, n_q, D]`` float32; user ``b`` attends to keys ``0 .. positions[b]``."""
-    _check(q, k_cache, v_cache)
-    B, _, D = q.shape
-    scale = 1.0 / math.sqrt(D) if scale is None else float(scale)
-    out = []
-    for b, p in enumerate(_positions(positions, B)):
-        keys = torch.zeros(k_cache.shape[2], dtype=torch.bool)
-        keys[: p + 1] = True
-        out.append(_attend(q[b], k_cache[b], v_cache[b], keys, scale))
-    return torch.stack(out)
+    return _per_user(q, k_cache, v_cache, positions, scale, lambda p, s_max: torch.arange(s_max) <= p)
 
 
 def speculative_keys(pos: int, chunk_size: int, s_max: int) -> torch.Tensor:
@@ -90,13 +91,7 @@ def sdpa_decode_speculative(
     scale: float | None = None,
 ) -> torch.Tensor:
     """ALSpec's approximation: attention over the sink and recent chunks only (``[B, n_q, D]`` float32)."""
-    _check(q, k_cache, v_cache)
-    B, _, D = q.shape
-    scale = 1.0 / math.sqrt(D) if scale is None else float(scale)
-    out = []
-    for b, p in enumerate(_positions(positions, B)):
-        out.append(_attend(q[b], k_cache[b], v_cache[b], speculative_keys(p, chunk_size, k_cache.shape[2]), scale))
-    return torch.stack(out)
+    return _per_user(q, k_cache, v_cache, positions, scale, lambda p, s_max: speculative_keys(p, chunk_size, s_max))
 
 
 def speculation_verdict(
