@@ -99,7 +99,10 @@ def add_common_args(ap: argparse.ArgumentParser, default_target: Path) -> None:
     ap.add_argument("--prompt", action="append", default=[], help="a prompt (repeatable)")
     ap.add_argument("--prompts", default=None, help="a file of prompts: a JSON list of strings, or one prompt per line")
     ap.add_argument("--num-prompts", type=int_in(1, 1000), default=8,
-                    help="held-out file prefixes used when no prompt is given (1..1000)")
+                    help="file prefixes used when no prompt is given (1..1000)")
+    ap.add_argument("--prompt-set", choices=("heldout", "ood"), default="heldout",
+                    help="where those prefixes come from: held-out stdlib files (never trained on), or 'ood': "
+                         "installed third-party packages (code of a kind the tiny models never saw)")
     ap.add_argument("--max-new-tokens", type=int_in(1, 100_000), default=96, help="tokens to generate per prompt")
     ap.add_argument("--max-seq-len", type=int_in(32), default=None,
                     help="sim/device: positions of the kernel model's KV cache (default: the checkpoint's "
@@ -140,7 +143,14 @@ def load_prompts(a, tokenizer) -> list[str]:
         if not found:
             raise UsageError(f"--prompts: {a.prompts!r} holds no prompt")
         prompts += found
-    return prompts or corpus.heldout_prompts(tokenizer, a.num_prompts)
+    if prompts:
+        return prompts
+    if getattr(a, "prompt_set", "heldout") == "ood":
+        found = corpus.ood_prompts(tokenizer, a.num_prompts)
+        if not found:
+            raise UsageError(f"--prompt-set ood: none of {', '.join(corpus.OOD_PACKAGES)} is installed")
+        return found
+    return corpus.heldout_prompts(tokenizer, a.num_prompts)
 
 
 def run_main(main: Callable[[list[str]], int], argv: list[str] | None = None, prog: str | None = None) -> int:

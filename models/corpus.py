@@ -146,3 +146,64 @@ def heldout_windows(tokenizer, n_windows: int, length: int, min_tokens: int | No
     if len(rows) < n_windows:
         raise ValueError(f"n_windows: only {len(rows)} held-out files have {length} tokens")
     return torch.stack(rows)
+
+
+# ------------------------------------------------------------------------------- out-of-distribution prompts
+
+# third-party packages whose sources serve as out-of-distribution code: installed with the project, never under
+# the standard library (the training corpus), in a fixed order
+OOD_PACKAGES = ("numpy", "yaml", "safetensors", "tokenizers", "hypothesis", "transformers", "matplotlib")
+
+
+def ood_files() -> list[SourceFile]:
+    """``.py`` files of :data:`OOD_PACKAGES` (those installed), sorted; none lies under the stdlib root."""
+    import importlib.util
+
+    stdlib = stdlib_root()
+    out = []
+    for name in OOD_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations))).resolve()
+        if stdlib in root.parents or root == stdlib:
+            continue
+        out.extend(_package_files(root))
+    return out
+
+
+def _package_files(root: Path) -> list[SourceFile]:
+    files = []
+    for p in sorted(root.rglob("*.py")):
+        if any(excluded_dir(part) for part in p.relative_to(root).parts[:-1]) or p.stat().st_size < 2000:
+            continue
+        files.append(SourceFile(f"{root.name}/{p.relative_to(root).as_posix()}", p))
+    return files
+
+
+def ood_prompts(tokenizer, n: int, prompt_tokens: int = 128) -> list[str]:
+    """Prefixes of third-party package sources (code the tiny models never saw), cut at a line end near
+    ``prompt_tokens``, spread over :data:`OOD_PACKAGES`."""
+    _whole_files(tokenizer)
+    files = ood_files()
+    if not files:
+        return []
+    by_pkg: dict[str, list[SourceFile]] = {}
+    for f in files:
+        by_pkg.setdefault(f.relpath.split("/")[0], []).append(f)
+    picks, i = [], 0
+    while len(picks) < n and any(by_pkg.values()):  # round-robin over the packages, evenly spaced inside each
+        for _pkg, fs in by_pkg.items():
+            if fs and len(picks) < n:
+                picks.append(fs[(i * 7919) % len(fs)])
+        i += 1
+        if i > 64:
+            break
+    out = []
+    for f in picks:
+        ids = tokenizer.encode(f.document())[:prompt_tokens]
+        prefix = tokenizer.decode(ids)
+        cut = prefix.rfind("\n")
+        if cut > 40:
+            out.append(prefix[: cut + 1])
+    return out[:n]
