@@ -1,7 +1,7 @@
 """Every kernel the package ships, with what the compile checks and benchmarks need to know about it.
 
-A :class:`KernelSpec` names the kernel's public function, its torch reference, how to build its arguments for a parameter
-set (``make_args(seed=None, **params)``: zeros when ``seed`` is None, random values otherwise; non-tensor
+A :class:`KernelSpec` names the kernel's public function, its torch reference, how to build its arguments for a
+parameter set (``make_args(seed=None, **params)``: zeros when ``seed`` is None, random values otherwise; non-tensor
 options come from ``kwargs(**params)``), the
 tt-metal compute calls its generated C++ must contain (regular expressions), and the parameter sets the
 project's models use (:mod:`ttl_kernels.shapes`).
@@ -42,7 +42,8 @@ def torch_dtype(dtype: str) -> torch.dtype:
     return torch.float32 if dtype == "fp32" else TORCH_BF16
 
 
-def random_or_zeros(shape: tuple[int, ...], dtype: str, gen: torch.Generator | None, scale: float = 1.0) -> torch.Tensor:
+def random_or_zeros(shape: tuple[int, ...], dtype: str, gen: torch.Generator | None,
+                    scale: float = 1.0) -> torch.Tensor:
     if gen is None:
         return torch.zeros(shape, dtype=torch_dtype(dtype))
     return (torch.randn(shape, generator=gen) * scale).to(torch_dtype(dtype))
