@@ -166,12 +166,15 @@ def markdown(results: list[dict]) -> str:
            "every continuation / generated token through a decode step whose attention is the sink + recent "
            "approximation when `||O - O_spec|| <= lambda ||O||` (per layer and user, all heads).  Cell: the task "
            "metric, then `h` the hit rate over that task's decode steps x layers and, in brackets, the share of "
-           "decode steps where `P <= 2S` (the approximation equals the exact attention, a hit at any lambda).", ""]
+           "decode steps where `P <= 2S` (the approximation equals the exact attention, a hit at any lambda).  "
+           "lambda 1e9 accepts every approximation: static sink + recent attention, the paper's static baseline.", ""]
     for res in results:
         runs = res["runs"]
         tasks = list(runs[0]["metrics"])
-        out += [f"## {res['target_name']}", "",
-                f"lm-eval {res['lm_eval_version']}, {res['dtype']}, limit {res['limit']}, "
+        lams = ", ".join(dict.fromkeys(f"{r['lambda']:g}" for r in runs if r["lambda"] is not None))
+        chunks = ", ".join(dict.fromkeys(str(r["chunk"]) for r in runs if r["chunk"] is not None))
+        out += [f"## {res['target_name']}: lambda {lams}; S {chunks}", "",
+                f"lm-eval {res['lm_eval_version']}, {res['dtype']}, {res['limit'] or 'all'} examples per task, "
                 f"{res['seconds']:.0f} s on {res['machine'].get('cpu', '?')} ({res['machine'].get('cores', '?')} "
                 f"cores, load {res['machine'].get('loadavg', '?')}).  lambda 0 vs off: {res['lambda0_check']}.", ""]
         out.append("| task (metric) | " + " | ".join(label(r) for r in runs) + " |")
