@@ -10,11 +10,29 @@
     kv_update              ttl_kernels.layout.kv_update            (TT-Lang; in place in the device cache)
     attention              heads_to_groups -> flash_decode -> groups_to_heads   (TT-Lang)
     silu_mul               ttl_kernels.eltwise.silu_mul            (TT-Lang)
+    moe (Qwen3-MoE)        router logits (ttnn.matmul) -> ttl_kernels.moe.router_topk (TT-Lang: softmax, top-k,
+                           renormalisation) -> all-experts gate/up (ttnn.matmul) -> silu_mul -> expert_scale
+                           (TT-Lang: the routing weights) -> down (ttnn.matmul: the weighted sum)
     matmul                 ttnn.matmul                             (projections and LM head)
     embed                  ttnn.embedding (only the ids cross; the simulator's shim looks up on the host)
 
 The code is the same for the simulator and a device: ``ttl_kernels.runtime`` picks the binding, and the
 only simulator-specific code is the shim list in :mod:`ttl_kernels.ttnn_ops`.
+
+Mixture of experts (:meth:`KernelOps.moe`).  Which expert weights a row needs depends on the routing decision;
+the router logits, softmax, top-k and renormalisation do not (they run on every row, on the device).  A traced
+(static) step cannot branch on the decision (TT-Lang 1.1.1 has no runtime scalar reads), so this step computes
+EVERY expert for every row: the experts' gate / up / down weights are stored concatenated (``[H, E * Ip]``,
+``[E * Ip, H]``, each expert zero-padded to ``Ip`` = a whole number of tiles), the router's dense weights (0 for
+the experts a row did not pick) scale each expert's SwiGLU output, and the down matmul over all experts is the
+weighted sum.  Exact for the selected experts, but it reads all ``E`` experts' weights every step: right for tiny
+shapes, 16x the selected experts' bytes at Qwen3-Coder-30B-A3B (1.2 GB per layer in bf16).  A real-shape step
+gathers instead: the router kernel also writes each row's ``k`` expert ids and weights (``topw``, ``ids``) on the
+device, and a gather matmul driven by that device-side list (ttnn's sparse matmul, or one program per expert
+slot reading the id from DRAM) computes only the selected experts into ``[rows, k * Ip]`` slots, which go through
+the same ``silu_mul`` and ``expert_scale`` (slot weights ``topw``) and a gathered down projection; every shape
+stays static (``k`` slots per row) and nothing is read back.  :func:`compile_step` with ``moe="gathered"``
+lowers those kernel instances; ``ttl_kernels/moe/README.md`` has both paths' modelled costs.
 
 :class:`KernelTarget` is the speculative loop's target (:class:`models.protocols.Target`): everything after
 loading runs on the kernels.  The prompt goes through the block step in chunks of 32 rows (each row causal at
@@ -34,13 +52,15 @@ from ttl_kernels.attention import flash_decode
 from ttl_kernels.attention._layout import kv_cache_to_tiles
 from ttl_kernels.eltwise import residual_add, silu_mul
 from ttl_kernels.layout import groups_to_heads, heads_to_groups, kv_update
+from ttl_kernels.moe import expert_scale, router_topk
+from ttl_kernels.moe._plan import MAX_TOP_K
 from ttl_kernels.norm import add_rms_norm, head_rms_norm, rms_norm
 from ttl_kernels.rope import RopeTables, rope
 from ttl_kernels.sampling import argmax as device_argmax
 from ttl_kernels.sampling import greedy_accept_ids
 from ttl_kernels.ttnn_ops import EmbeddingTable, embedding, matmul
 
-from .decoder_step import LayerWeights, decode_step, layer_weights, shared_block
+from .decoder_step import LayerWeights, MoeWeights, decode_step, layer_weights, moe_block_parts, shared_block
 from .protocols import ReferenceHead, TapSegment
 from .sampling import Selectable
 
@@ -124,6 +144,26 @@ class KernelOps:
         dtype (block-float formats share an exponent along rows of the ``[in, out]`` storage)."""
         return host.to_device(t.detach().float().T.contiguous(), self.weights_dtype)
 
+    def moe_weights(self, block) -> MoeWeights:
+        """A routed-experts block (:class:`reference.moe.SparseMoeBlock`) as device tensors for the all-experts
+        compute: the router ``[H, E]`` and every expert's gate / up ``[H, E * Ip]`` and down ``[E * Ip, H]``
+        concatenated, each expert zero-padded from ``I`` to ``Ip`` (whole tiles), in the weights' dtype.  Bad blocks
+        are rejected (:func:`models.decoder_step.moe_block_parts`)."""
+        H = self.config.hidden_size
+        router, parts, top_k, norm, inter = moe_block_parts(block, H)
+        if top_k > MAX_TOP_K:
+            raise ValueError(f"num_experts_per_tok: the router kernel takes at most {MAX_TOP_K}; got {top_k}")
+        E, ip = len(parts), -(-inter // TILE) * TILE
+        gate, up, down = torch.zeros(H, E * ip), torch.zeros(H, E * ip), torch.zeros(E * ip, H)
+        for e, (g, u, d) in enumerate(parts):
+            gate[:, e * ip:e * ip + inter] = g.detach().float().T
+            up[:, e * ip:e * ip + inter] = u.detach().float().T
+            down[e * ip:e * ip + inter] = d.detach().float().T
+        dt = self.weights_dtype
+        return MoeWeights(router=self.mat(router), gate=host.to_device(gate, dt), up=host.to_device(up, dt),
+                          down=host.to_device(down, dt), num_experts=E, top_k=top_k, norm_topk_prob=norm,
+                          inter=inter)
+
     def weights(self) -> tuple[list[LayerWeights], host.TileTensor, host.TileTensor]:
         if self._weights is None:
             self._weights = (layer_weights(self.model.layers, self.vec, self.mat), self.vec(self.model.norm.weight),
@@ -194,6 +234,23 @@ class KernelOps:
 
     def silu_mul(self, g, u):
         return silu_mul(g, u)
+
+    def moe(self, x, mw: MoeWeights):
+        """The routed-experts MLP, all experts masked (module docstring): router logits (ttnn matmul), the routing
+        kernel's dense weights ``[rows, E]``, every expert's SwiGLU (``silu_mul`` on ``[rows, E * Ip]``), scaled by
+        its weight (``expert_scale``: 0 for experts a row did not pick), summed by the down matmul."""
+        E, ip = mw.num_experts, -(-mw.inter // TILE) * TILE
+        if tuple(mw.router.shape) != (x.shape[1], E):
+            raise ValueError(f"moe.router: expected shape ({x.shape[1]}, {E}) [hidden, num_experts]; "
+                             f"got {tuple(mw.router.shape)}")
+        for name, w, want in (("gate", mw.gate, (x.shape[1], E * ip)), ("up", mw.up, (x.shape[1], E * ip)),
+                              ("down", mw.down, (E * ip, x.shape[1]))):
+            if isinstance(w, list) or tuple(w.shape) != want:
+                raise ValueError(f"moe.{name}: expected all {E} experts concatenated, shape {want}; got "
+                                 f"{'a list' if isinstance(w, list) else tuple(w.shape)}")
+        weights, _, _ = router_topk(self.matmul(x, mw.router), mw.top_k, mw.norm_topk_prob)
+        a = self.silu_mul(self.matmul(x, mw.gate), self.matmul(x, mw.up))
+        return self.matmul(expert_scale(a, weights), mw.down)
 
     # -- a whole step ---------------------------------------------------------------------------------
 
@@ -275,10 +332,12 @@ class DeviceLogits(Selectable):
         self.tile = tile
 
     def last_argmax(self) -> int:
-        return int(host.to_torch(device_argmax(self.tile))[-1, 0])
+        with audit.scope("select"):
+            return int(host.to_torch(device_argmax(self.tile))[-1, 0])
 
     def greedy_accept(self, proposal: list[int]) -> tuple[int, int]:
-        r = greedy_accept_ids(self.tile, proposal)
+        with audit.scope("select"):
+            r = greedy_accept_ids(self.tile, proposal)
         return r.n, r.ids[-1]
 
     def to_host(self) -> torch.Tensor:
@@ -311,10 +370,18 @@ class _ShapeOnly:
 class ShapeOps(KernelOps):
     """KernelOps for the compile-only backend: real TT-Lang kernel calls (which the compiler lowers), but
     projection weights are shape-only stand-ins and ``ttnn.matmul`` is skipped, so full-size models need no
-    weights in memory."""
+    weights in memory.  Sparse (MoE) layers take the all-experts path (``moe="all"``, what :class:`KernelOps`
+    runs) or the gathered one (``moe="gathered"``: ``k`` expert slots per row filled by a gather matmul, shape-only
+    here, see the module docstring)."""
 
-    def __init__(self, config, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128):
+    MOE_PATHS = ("all", "gathered")
+
+    def __init__(self, config, max_seq_len: int, dtype: str = "bf16", kv_dtype: str = "bf16", chunk_size: int = 128,
+                 moe: str = "all"):
+        if moe not in self.MOE_PATHS:
+            raise ValueError(f"moe: expected one of {self.MOE_PATHS}; got {moe!r}")
         self._setup(config, max_seq_len, dtype, kv_dtype, chunk_size)
+        self.moe_path = moe
 
     def weights(self):
         if self._weights is None:
@@ -322,11 +389,29 @@ class ShapeOps(KernelOps):
             vec = lambda n: host.to_device(torch.ones(1, n), dt)  # noqa: E731
             mat = lambda i, o: _ShapeOnly(i, o, dt)  # noqa: E731
             q, kv, h, f = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim, c.hidden_size, c.intermediate_size
-            layer = LayerWeights(ln1=vec(h), wq=mat(h, q), wk=mat(h, kv), wv=mat(h, kv), wo=mat(q, h), ln2=vec(h),
-                                 wg=mat(h, f), wu=mat(h, f), wd=mat(f, h),
-                                 qn=vec(c.head_dim) if c.qk_norm else None, kn=vec(c.head_dim) if c.qk_norm else None)
-            self._weights = ([layer] * c.num_layers, vec(h), mat(h, c.vocab_size))
+            common = dict(ln1=vec(h), wq=mat(h, q), wk=mat(h, kv), wv=mat(h, kv), wo=mat(q, h), ln2=vec(h),
+                          qn=vec(c.head_dim) if c.qk_norm else None, kn=vec(c.head_dim) if c.qk_norm else None)
+            dense = LayerWeights(**common, wg=mat(h, f), wu=mat(h, f), wd=mat(f, h))
+            sparse = None
+            if c.is_moe:
+                E, ip = c.num_experts, -(-c.moe_intermediate_size // TILE) * TILE
+                moe = MoeWeights(router=mat(h, E), gate=mat(h, E * ip), up=mat(h, E * ip), down=mat(E * ip, h),
+                                 num_experts=E, top_k=c.num_experts_per_tok, norm_topk_prob=c.norm_topk_prob,
+                                 inter=c.moe_intermediate_size)
+                sparse = LayerWeights(**common, wg=None, wu=None, wd=None, moe=moe)
+            layers = [sparse if c.is_sparse_layer(i) else dense for i in range(c.num_layers)]
+            self._weights = (layers, vec(h), mat(h, c.vocab_size))
         return self._weights
+
+    def moe(self, x, mw: MoeWeights):
+        if self.moe_path == "all":
+            return super().moe(x, mw)
+        # gathered: the router's ids drive a gather matmul into k slots per row (ttnn, shape-only here)
+        k, ip, h = mw.top_k, -(-mw.inter // TILE) * TILE, x.shape[1]
+        _, topw, _ids = router_topk(self.matmul(x, mw.router), k, mw.norm_topk_prob)
+        slots_in, slots_out = _ShapeOnly(h, k * ip, self.dtype), _ShapeOnly(k * ip, h, self.dtype)
+        a = self.silu_mul(self.matmul(x, slots_in), self.matmul(x, slots_in))
+        return self.matmul(expert_scale(a, topw), slots_out)
 
     def embed(self, ids):
         return host.empty((len(ids), self.config.hidden_size), self.dtype)
@@ -336,19 +421,26 @@ class ShapeOps(KernelOps):
 
 
 def compile_step(
-    model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16"
+    model: str = "tiny-qwen3", batch: int = 1, position: int = 100, layers: int = 1, kv_dtype: str = "bf16",
+    block: int = 0, moe: str = "all",
 ) -> None:
-    """Lower every TT-Lang kernel instance one decode step of ``model`` (a :mod:`reference.registry` name) uses,
-    for ``batch`` users at ``position`` (``layers`` layers: every layer uses the same instances).  For the
-    compile driver: ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-0.6b``."""
+    """Lower every TT-Lang kernel instance one decode step of ``model`` (a :mod:`reference.registry` name, MoE
+    configs included) uses, for ``batch`` users at ``position`` (``layers`` layers: every layer of a kind uses the
+    same instances), or with ``block`` > 0 one verification block of that many rows of one sequence
+    (positions ``position .. position + block - 1``, the block path of :meth:`KernelOps.step`).  ``moe``: the
+    path of sparse layers, ``"all"`` (all experts masked, what :class:`KernelOps` runs) or ``"gathered"``
+    (:class:`ShapeOps`).  For the compile driver:
+    ``python -m ttl_kernels.compile models.kernel_model:compile_step:model=qwen3-coder-30b-a3b,block=16``."""
     from reference import registry
 
     cfg = registry.config(model, num_layers=layers)
-    ops = ShapeOps(cfg, max_seq_len=position + 1, kv_dtype=kv_dtype)
-    cache = ops.new_cache(batch)
+    rows = block if block > 0 else batch
+    ops = ShapeOps(cfg, max_seq_len=position + rows, kv_dtype=kv_dtype, moe=moe)
+    cache = ops.new_cache(1 if block > 0 else batch)
     cache.lengths.fill_(position)
+    positions = [position + i for i in range(block)] if block > 0 else [position] * batch
     ws, fn, lm = ops.weights()
-    decode_step(ops, ws, fn, lm, cache, [0] * batch, [position] * batch)
+    decode_step(ops, ws, fn, lm, cache, [0] * rows, positions)
 
 
 compile_step.expected_ops = ("rsqrt_tile", "silu_tile", "exp_tile", "matmul_block", "transpose_wh_tile")

@@ -28,10 +28,12 @@ DRAM traffic per call: K and V once (the minimum), plus per unit Q (D/32 tiles) 
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 
 import torch
 
 from .. import runtime
+from .._api import const_key
 from ..host import TILE_BYTES, empty, to_torch
 from ._common import DecodeArgs, parse
 from ._layout import TILE, chunk_mask, const_tiles, decode_o_from_tiles, fp32_like, mask_tensor
@@ -50,13 +52,20 @@ def flash_plans(a: DecodeArgs) -> list:
 
 
 def _masks(a: DecodeArgs):
-    """Slot 0 of each user: the last chunk (the one holding pos) with keys > pos hidden (slots 1, 2 unused)."""
-    zero = torch.zeros(a.chunk)
+    """Slot 0 of each user: the last chunk (the one holding pos) with keys > pos hidden (slots 1, 2 unused).
+    Cached per (positions, chunk): every layer of a step has the same positions, so a step uploads its masks once
+    (the step audit counts the bytes)."""
+    return _masks_for(tuple(int(p) for p in a.positions), a.chunk, const_key())
+
+
+@lru_cache(maxsize=4)
+def _masks_for(positions: tuple[int, ...], chunk: int, key: str):
+    zero = torch.zeros(chunk)
     rows = []
-    for p in a.positions:
-        start = (p // a.chunk) * a.chunk
-        rows.append([chunk_mask(start, a.chunk, 0, p), zero, zero])
-    return mask_tensor(rows, a.chunk)
+    for p in positions:
+        start = (p // chunk) * chunk
+        rows.append([chunk_mask(start, chunk, 0, p), zero, zero])
+    return mask_tensor(rows, chunk)
 
 
 def run_flash_decode(a: DecodeArgs):

@@ -157,6 +157,20 @@ def shift_selector(o: int) -> torch.Tensor:
     return s
 
 
+_SELECTORS: dict = {}
+
+
+def _selector_device(positions: tuple, plan, dtype: str, key: str, sel: torch.Tensor) -> TileTensor:
+    """The per-row selector of one rope launch, uploaded once per (positions, plan): the layers of a step share
+    it.  Keeps the last few (a step's launches), like an lru cache keyed without the tensor."""
+    k = (positions, plan, dtype, key)
+    if k not in _SELECTORS:
+        if len(_SELECTORS) >= 8:
+            _SELECTORS.pop(next(iter(_SELECTORS)))
+        _SELECTORS[k] = to_device(sel, dtype)
+    return _SELECTORS[k]
+
+
 @lru_cache(maxsize=64)
 def _shift_selector_device(o: int, dtype: str, key: str) -> TileTensor:
     return to_device(shift_selector(o), dtype)
@@ -363,8 +377,8 @@ def rope(q, k, tables: RopeTables, positions, *, n_q_heads: int | None = None, n
     for plan, sel in plan_rope(pos, d // TILE, n_q, n_kv, tables.rows_t, runtime.grid()):
         if plan.selstep == 0:
             tsel = _shift_selector_device(pos[0] % TILE, qdtype, const_key())  # cached; no per-call copy
-        else:
-            tsel = to_device(sel, qdtype)
+        else:  # one selector per (positions, plan): the layers of a step share it (uploaded once a step)
+            tsel = _selector_device(tuple(pos), plan, qdtype, const_key(), sel)
         make_rope(plan, backend)(tq.tt, tk.tt, tables.cos.tt, tables.sin.tt, tsel.tt, q_out.tt, k_out.tt)
     as_torch = wants_torch(q)
     return result(q_out, as_torch), result(k_out, as_torch)
