@@ -28,14 +28,14 @@ from ttl_kernels import env
 
 env.apply_defaults()  # before torch loads (OpenMP reads OMP_WAIT_POLICY then); HF offline
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
 
-from models.cli import ArgumentParser, UsageError, csv_of, existing_dir, float_in, int_in, run_main  # noqa: E402
-from reference import registry  # noqa: E402
+from models.cli import ArgumentParser, UsageError, csv_of, existing_dir, float_in, int_in, run_main
+from reference import registry
 
 PROG = "alspec_eval.py"
 DEFAULT_TARGET = "tiny-llama3"
