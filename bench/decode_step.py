@@ -1,15 +1,29 @@
-"""One decode step of the kernel-built decoder on the simulator, broken down by kernel.
+"""Per-token time of one decode step by op class, on n150 and p150, from the cycle model (ttl_kernels.perf).
 
     python bench/decode_step.py [--models tiny-qwen3,tiny-llama,llama-3.1-8b,qwen3-8b] [--context 1024]
+                                [--precisions bf16,bfp8_b,performance] [--json bench/results/decode_step.json]
 
-For each model: every op of one decode step (batch 1, at ``--context`` tokens of KV cache) runs on the
-simulator with its DRAM<->L1 copy trace on.  Per op: calls, simulator wall time, bytes moved (traced for the
-TT-Lang kernels; analytic for the ``ttnn.matmul`` projections, which are not TT-Lang: weights read once plus
-activations), FLOPs (analytic), and the roofline-modelled time on n150 and p150 = max(bytes / DRAM
-bandwidth, FLOPs / peak) + a fixed per-op launch cost (:mod:`models.alspec.latency`).  The tiny models run
-all their layers; full-size models run one layer (every layer is the same op sequence), and the table
-also gives the whole-model step scaled by the layer count.  Projection weights are shape-only stand-ins
-(their matmuls are modelled, not executed), so full-size layers need no weights in memory.  JSON output.
+For each model of ``reference.registry`` and each KV-cache dtype the precisions need (bf16, bfp8_b): one decode
+step of the kernel-built decoder (``models/decoder_step.py``, batch 1, ``--context`` tokens in the cache)
+runs on the simulator once per chip, on that chip's core grid, with every TT-Lang kernel call counted and
+modelled (:func:`ttl_kernels.perf.count_call`, :func:`ttl_kernels.perf.model`: compute, hand-offs, DRAM and
+NoC per core, the op-to-op launch gap).  Tiny models run every layer; full-size models one layer (every layer
+runs the same kernel instances: the step is that layer times the depth, plus the first norm and the LM head).
+
+The projections and the LM head are ttnn matmuls (not TT-Lang; the simulator skips them): modelled as
+DRAM-sharded decode matmuls at the measured decode-matmul DRAM rate, 239-260 GB/s on Wormhole
+(:func:`ttl_kernels.perf.decoder.projection`), with each precision's weight dtypes: ``bf16``, ``bfp8_b``
+everywhere, and tt_transformers' ``performance`` mode (bfp8_b attention weights, bfp4_b MLP weights, bfp8_b LM
+head; ``ttl_kernels.perf.decoder.PRECISIONS``).  Weights are 2, 1088/1024 and 576/1024 bytes per element.
+
+Per model, precision and chip: microseconds per token by op class (attention, matmuls, norms, element-wise,
+layout), traced (no host cost per op) and eager (plus ``dispatch``: host dispatch per launch, ~29 us, added
+serially: a device busier than the host would hide part of it); tokens per second both ways; the op class
+that takes the most time; whether weights + KV cache fit the chip's DRAM (n150 12 GB, p150 32 GB; a step that
+does not fit is still modelled, as a what-if).
+
+Benchmark target (not a test): Llama-3.1-8B on n150, traced, performance mode, 1K context, >= 33 tok/s/user
+(tt_transformers' measured figure).
 """
 
 from __future__ import annotations
@@ -19,88 +33,159 @@ import json
 import sys
 import time
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
+from unittest import mock
 
 from ttl_kernels import env
 
 env.apply_defaults()  # before torch loads (OMP_WAIT_POLICY)
 
-from models.alspec.latency import HARDWARE, Kernel, kernel_time
+import models.kernel_model as km
 from models.decoder_step import decode_step
 from models.kernel_model import ShapeOps
 from reference import registry
-from reference.config import DecoderConfig
 from ttl_kernels import runtime
-from ttl_kernels.trace import trace_traffic
+from ttl_kernels.perf import chip_grid, count_call, model
+from ttl_kernels.perf.decoder import KERNEL_CLASS, OP_CLASSES, PRECISIONS, kv_bytes, projection, weight_bytes
+from ttl_kernels.perf.hardware import CHIPS, figures
 
 RESULTS = Path(__file__).resolve().parent / "results"
-HWS = ("n150", "p150")
-OPS = ("rmsnorm", "add_rmsnorm", "head_rmsnorm", "rope", "kv_update", "attention", "silu_mul", "matmul")
+# the TT-Lang kernels the decoder calls (module-level names in models.kernel_model), counted per call
+KERNELS = ("rms_norm", "add_rms_norm", "head_rms_norm", "rope", "kv_update", "heads_to_groups", "flash_decode",
+           "groups_to_heads", "silu_mul", "residual_add")
+TARGET = dict(model="llama-3.1-8b", chip="n150", precision="performance", dispatch="traced", context=1024,
+              tok_s=33.0, source="tt_transformers Llama-3.1-8B on n150: 33 tok/s/user, bfp8 weights, traced decode "
+              "(../shared/design/perf-model.md, seed document 004)")
+KERNEL_CLASSES = tuple(c for c in OP_CLASSES if c != "dispatch")
 
 
-def flops(op: str, args, c: DecoderConfig, ctx: int) -> float:
-    """Useful FLOPs of one call (batch 1: one row of activations)."""
-    if op == "matmul":
-        _, w = args
-        return 2.0 * w.shape[0] * w.shape[1]
-    if op == "attention":
-        return 4.0 * c.num_heads * (ctx + 1) * c.head_dim
-    return 0.0
-
-
-def measure(name: str, ctx: int, layers: int | None) -> dict:
-    c = registry.config(name, **({"num_layers": layers} if layers else {}))
-    ops = ShapeOps(c, max_seq_len=ctx + 1)
+def run_step(name: str, ctx: int, kv_dtype: str, chip: str) -> dict:
+    """One decode step of ``name`` on ``chip``'s grid, every kernel call counted: the calls (kernel, parameters,
+    model) and the matmul shapes."""
+    full = registry.config(name)
+    cfg = full if name.startswith("tiny") else registry.config(name, num_layers=1)
+    ops = ShapeOps(cfg, max_seq_len=ctx, kv_dtype=kv_dtype)
     cache = ops.new_cache(1)
-    cache.lengths.fill_(ctx)
-    stats = defaultdict(lambda: {"calls": 0, "sim_s": 0.0, "bytes": 0.0, "flops": 0.0})
+    cache.lengths.fill_(ctx - 1)  # the new token at position ctx - 1 attends to ctx tokens
+    calls: list[dict] = []
+    mms: list[tuple] = []
+    ws, fn, lm = ops.weights()
+    roles = {id(getattr(ws[0], f)): f for f in ("wq", "wk", "wv", "wo", "wg", "wu", "wd")} | {id(lm): "lm_head"}
 
-    def wrap(op):
-        f = getattr(ops, op)
-
-        def run(*args):
+    def counted(kernel, f):
+        def run(*args, **kw):
             t0 = time.perf_counter()
-            if op == "matmul":  # not a TT-Lang kernel: analytic traffic (weights once + activations, bf16)
-                out = f(*args)
-                x, w = args
-                nbytes = (w.shape[0] * w.shape[1] + x.shape[0] * (w.shape[0] + w.shape[1])) * 2.0
-            else:
-                with trace_traffic() as t:
-                    out = f(*args)
-                nbytes = t.total_bytes
-            label = "lm_head" if op == "matmul" and args[1].shape[1] == c.vocab_size else op
-            s = stats[label]
-            s["calls"] += 1
-            s["sim_s"] += time.perf_counter() - t0
-            s["bytes"] += nbytes
-            s["flops"] += flops(op, args, c, ctx)
+            out, counts, _ = count_call(f, *args, **kw)
+            m = model(counts, chip)
+            calls.append(dict(kernel=kernel, op_class=KERNEL_CLASS[kernel], launches=len(m.launches),
+                              model_us=m.model_us, dram_us=m.dram_us, compute_us=m.compute_us,
+                              handoff_us=m.handoff_us, noc_us=m.noc_us, bound=m.bound, dram_bytes=m.dram_bytes,
+                              case=case_of(kernel, counts), sim_s=time.perf_counter() - t0))
             return out
 
-        setattr(ops, op, run)
+        return run
 
-    for op in OPS:
-        wrap(op)
-    ws, fn, lm = ops.weights()
+    def matmul(x, w):
+        mms.append((roles.get(id(w), "?"), w.shape[0], w.shape[1]))
+        return ShapeOps.matmul(ops, x, w)
+
     t0 = time.perf_counter()
-    decode_step(ops, ws, fn, lm, cache, [0], [ctx])
-    wall = time.perf_counter() - t0
-    rows = []
-    for op, s in sorted(stats.items(), key=lambda kv: -kv[1]["bytes"]):
-        k = Kernel(op, s["bytes"], s["flops"], "dram")
-        r = dict(op=op, **{key: round(v, 4) if isinstance(v, float) else v for key, v in s.items()})
-        for hw in HWS:
-            # per call launch overhead: kernel_time adds one launch; add the rest for multi-call ops
-            extra = (s["calls"] - 1) * HARDWARE[hw].launch_us * 1e-6
-            r[f"{hw}_us"] = round((kernel_time(k, HARDWARE[hw]) + extra) * 1e6, 2)
-        rows.append(r)
-    full_layers = registry.config(name).num_layers
-    scale = full_layers / c.num_layers
-    total = {hw: sum(r[f"{hw}_us"] for r in rows) for hw in HWS}
-    head = {hw: sum(r[f"{hw}_us"] for r in rows if r["op"] == "lm_head") for hw in HWS}
-    return {"model": name, "context": ctx, "layers_run": c.num_layers, "layers_model": full_layers,
-            "sim_wall_s": round(wall, 2), "ops": rows, "step_us": {hw: round(v, 1) for hw, v in total.items()},
-            # the LM head runs once per step; everything else scales with the model's depth
-            "model_step_ms_estimate": {hw: round(((total[hw] - head[hw]) * scale + head[hw]) / 1e3, 3) for hw in HWS}}
+    with ExitStack() as stack, chip_grid(chip):
+        for k in KERNELS:
+            stack.enter_context(mock.patch.object(km, k, counted(k, getattr(km, k))))
+        ops.matmul = matmul
+        decode_step(ops, ws, fn, lm, cache, [0], [ctx - 1])
+    return dict(calls=calls, matmuls=mms, layers_run=cfg.num_layers, layers_model=full.num_layers,
+                sim_s=time.perf_counter() - t0)
+
+
+def case_of(kernel: str, counts) -> str:
+    """A short label of a call: the kernel and its launches' grids (the parameters are not known here)."""
+    return f"{kernel}[" + ",".join(f"{L.name}:{L.grid[0]}x{L.grid[1]}" for L in counts.launches) + "]"
+
+
+def per_step(call_kernel: str) -> bool:
+    """rms_norm runs once per step (before layer 0); every other kernel once or more per layer."""
+    return call_kernel == "rms_norm"
+
+
+GROUPS = {"wq": "attn", "wk": "attn", "wv": "attn", "wo": "attn", "wg": "mlp", "wu": "mlp", "wd": "mlp",
+          "lm_head": "lm_head"}
+
+
+def step_row(run: dict, precision: str, chip: str, model_name: str, ctx: int, overrides: dict | None = None) -> dict:
+    """Per-token time by op class for one precision on one chip, from a counted run."""
+    p = PRECISIONS[precision]
+    scale = run["layers_model"] / run["layers_run"]
+    us = dict.fromkeys(KERNEL_CLASSES, 0.0)
+    launches = 0.0
+    for c in run["calls"]:
+        n = 1.0 if per_step(c["kernel"]) else scale
+        us[c["op_class"]] += n * c["model_us"]
+        launches += n * c["launches"]
+    for role, K, N in run["matmuls"]:
+        n = 1.0 if role == "lm_head" else scale
+        us["matmuls"] += n * projection(K, N, p.weight(GROUPS[role]), chip, overrides=overrides)["model_us"]
+        launches += n
+    f = figures(chip)
+    dispatch = launches * f["dispatch_eager_us"].value
+    traced = sum(us.values())
+    wb, kvb = weight_bytes(model_name, p), kv_bytes(model_name, ctx, p.kv)
+    return dict(precision=precision, chip=chip, kv_dtype=p.kv, class_us={k: round(v, 2) for k, v in us.items()},
+                launches=round(launches), dispatch_us=round(dispatch, 1), traced_us=round(traced, 1),
+                eager_us=round(traced + dispatch, 1), tok_s_traced=round(1e6 / traced, 2),
+                tok_s_eager=round(1e6 / (traced + dispatch), 2), binding=max(us, key=us.get),
+                binding_eager=max({**us, "dispatch": dispatch}.items(), key=lambda kv: kv[1])[0],
+                weights_gb=round(wb / 1e9, 3), kv_gb=round(kvb / 1e9, 4), dram_gb=f["dram_gb"].value,
+                fits=(wb + kvb) <= f["dram_gb"].value * 1e9)
+
+
+def kernel_table(run: dict) -> list[dict]:
+    """The run's calls grouped by kernel instance: calls per step (full model) and the modelled fields."""
+    scale = run["layers_model"] / run["layers_run"]
+    by = defaultdict(list)
+    for c in run["calls"]:
+        by[(c["kernel"], c["case"], round(c["model_us"], 3))].append(c)
+    out = []
+    for (kernel, case, _), cs in by.items():
+        c = cs[0]
+        n = len(cs) * (1.0 if per_step(kernel) else scale)
+        out.append(dict(kernel=kernel, case=case, op_class=c["op_class"], calls_per_step=round(n, 2),
+                        **{k: round(c[k], 3) for k in ("model_us", "dram_us", "compute_us", "handoff_us", "noc_us")},
+                        bound=c["bound"], launches=c["launches"], dram_bytes=c["dram_bytes"],
+                        us_per_step=round(n * c["model_us"], 2)))
+    return sorted(out, key=lambda r: -r["us_per_step"])
+
+
+def measure(name: str, ctx: int, precisions: list[str]) -> dict:
+    kv_dtypes = sorted({PRECISIONS[p].kv for p in precisions})
+    runs = {(kv, chip): run_step(name, ctx, kv, chip) for kv in kv_dtypes for chip in CHIPS}
+    rows = [step_row(runs[(PRECISIONS[p].kv, chip)], p, chip, name, ctx) for chip in CHIPS for p in precisions]
+    for r in rows:
+        if r["chip"] == "n150":  # the measured decode-matmul range, 239-260 GB/s
+            run = runs[(r["kv_dtype"], "n150")]
+            r["tok_s_traced_matmul_239_260"] = [
+                step_row(run, r["precision"], "n150", name, ctx, {"matmul_dram_gbps": g})["tok_s_traced"]
+                for g in (239.0, 260.0)]
+    any_run = next(iter(runs.values()))
+    return {"model": name, "context": ctx, "batch": 1, "layers_run": any_run["layers_run"],
+            "layers_model": any_run["layers_model"], "sim_wall_s": round(sum(r["sim_s"] for r in runs.values()), 2),
+            "kernels": {f"{kv}/{chip}": kernel_table(run) for (kv, chip), run in runs.items()},
+            "matmuls": [dict(role=r, group=GROUPS[r], K=K, N=N) for r, K, N in next(iter(runs.values()))["matmuls"]],
+            "rows": rows}
+
+
+def target_check(results: list[dict]) -> dict | None:
+    for r in results:
+        if r["model"] == TARGET["model"] and r["context"] == TARGET["context"]:
+            for row in r["rows"]:
+                if row["chip"] == TARGET["chip"] and row["precision"] == TARGET["precision"]:
+                    return {**TARGET, "modelled_tok_s": row["tok_s_traced"],
+                            "met": row["tok_s_traced"] >= TARGET["tok_s"], "class_us": row["class_us"],
+                            "binding": row["binding"],
+                            "matmul_range_tok_s": row.get("tok_s_traced_matmul_239_260")}
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,30 +194,52 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="tiny-qwen3,tiny-llama,llama-3.1-8b,qwen3-8b",
                     help=f"comma-separated names of reference.registry ({', '.join(registry.names())})")
     ap.add_argument("--context", type=int, default=1024)
+    ap.add_argument("--precisions", default=",".join(PRECISIONS), help=f"comma-separated of {', '.join(PRECISIONS)}")
     ap.add_argument("--json", default=str(RESULTS / "decode_step.json"))
     a = ap.parse_args(argv)
+    precisions = [p for p in a.precisions.split(",") if p]
+    bad = [p for p in precisions if p not in PRECISIONS]
+    if bad:
+        ap.error(f"--precisions: unknown {bad}; expected some of {', '.join(PRECISIONS)}")
     runtime.use_backend("sim")
-    b = runtime.backend()
     mach = env.machine()
-    print(f"# bench/decode_step.py on {mach['node']}, backend {b.name}, grid {b.grid[0]}x{b.grid[1]}, "
-          f"context {a.context}, batch 1")
+    mm = {c: figures(c)["matmul_dram_gbps"].value for c in CHIPS}
+    print(f"# bench/decode_step.py on {mach['node']}, backend sim, context {a.context}, batch 1; cycle model "
+          f"(ttl_kernels.perf) on n150 and p150; projections at the decode-matmul DRAM rate "
+          f"(n150 {mm['n150']:g} GB/s, p150 {mm['p150']:.0f})")
     results = []
     for name in a.models.split(","):
-        layers = None if name.startswith("tiny") else 1
-        r = measure(name, a.context, layers)
+        r = measure(name, a.context, precisions)
         results.append(r)
-        est = r["model_step_ms_estimate"]
-        print(f"\n{name}: {r['layers_run']} of {r['layers_model']} layers simulated in {r['sim_wall_s']} s")
-        print(f"  {'op':<13} {'calls':>5} {'sim s':>7} {'bytes':>13} {'GFLOP':>8} {'n150 us':>9} {'p150 us':>9}")
-        for o in r["ops"]:
-            print(f"  {o['op']:<13} {o['calls']:>5} {o['sim_s']:>7.2f} {o['bytes']:>13,.0f} {o['flops'] / 1e9:>8.3f} "
-                  f"{o['n150_us']:>9.1f} {o['p150_us']:>9.1f}")
-        print(f"  step ({r['layers_run']} layers): n150 {r['step_us']['n150']:.1f} us, p150 {r['step_us']['p150']:.1f} "
-              f"us; whole model estimate n150 {est['n150']:.2f} ms, p150 {est['p150']:.2f} ms")
+        print(f"\n{name}: {r['layers_run']} of {r['layers_model']} layers simulated per chip and KV dtype "
+              f"({r['sim_wall_s']} s)")
+        for key, ks in r["kernels"].items():
+            print(f"  kernels ({key}): " + "; ".join(f"{k['kernel']} x{k['calls_per_step']:g} {k['model_us']:.1f} us "
+                                                     f"({k['bound']})" for k in ks))
+        print(f"  {'precision':<12} {'chip':<5} " + " ".join(f"{c:>12}" for c in KERNEL_CLASSES)
+              + f" {'traced ms':>9} {'tok/s':>6} {'dispatch':>9} {'eager ms':>9} {'tok/s':>6}  {'binding':<10} fits")
+        for row in r["rows"]:
+            cu = row["class_us"]
+            print(f"  {row['precision']:<12} {row['chip']:<5} "
+                  + " ".join(f"{cu[c] / 1e3:>12.3f}" for c in KERNEL_CLASSES)
+                  + f" {row['traced_us'] / 1e3:>9.2f} {row['tok_s_traced']:>6.1f} {row['dispatch_us'] / 1e3:>9.2f} "
+                  f"{row['eager_us'] / 1e3:>9.2f} {row['tok_s_eager']:>6.1f}  {row['binding']:<10} "
+                  f"{'yes' if row['fits'] else 'no'} ({row['weights_gb'] + row['kv_gb']:.1f} of {row['dram_gb']:g} GB)")
+    tgt = target_check(results)
+    if tgt:
+        lo, hi = tgt["matmul_range_tok_s"] or (None, None)
+        print(f"\ntarget: {tgt['model']} on {tgt['chip']}, {tgt['dispatch']}, {tgt['precision']} mode, "
+              f"{tgt['context'] // 1024}K: modelled {tgt['modelled_tok_s']:.1f} tok/s (matmuls at 239-260 GB/s: "
+              f"{lo:.1f}-{hi:.1f}) vs {tgt['tok_s']:g} measured by tt_transformers: "
+              f"{'reached' if tgt['met'] else 'NOT reached'}; largest class {tgt['binding']}")
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": " ".join(["python bench/decode_step.py", *argv]), "machine": mach,
-                               "results": results}, indent=1))
+                               "precisions": {p: vars(PRECISIONS[p]) for p in precisions},
+                               "figures": {c: {k: figures(c)[k].value for k in ("matmul_dram_gbps", "matmul_cores",
+                                                                                  "dispatch_eager_us", "launch_us",
+                                                                                  "dram_gb")} for c in CHIPS},
+                               "target": tgt, "results": results}, indent=1))
     print(f"wrote {out}")
     return 0
 

@@ -10,11 +10,15 @@ JSON for every table and PNG plots.
 Sections and the commands they run (full / --quick), each a subprocess whose own JSON the report reads:
 
 1. kernels   ``bench/traffic.py`` (every registered kernel at the models' shapes: traced bytes vs minimum,
-             cores, max/mean per core; ~20 s); ``bench/attention.py`` (Llama-3.1-8B decode attention,
-             context 1K..128K with --check / 1K..32K; ~5 min / ~1.5 min); ``bench/decode_step.py`` (one
-             decode step per kernel, four models / two; ~2 min / ~1 min).  The report adds the roofline
-             time of every traced kernel on n150 / p150 and plots the modelled decode-attention bandwidth
-             vs context next to ttnn's ~180 GB/s anchor (``attention_bandwidth.png``).
+             cores, max/mean per core, and the cycle model of each call on n150 and p150; ~1 min);
+             ``bench/attention.py`` (Llama-3.1-8B decode attention, bf16 and bfp8_b KV, context 1K, 8K, 32K,
+             128K with --check / 1K and 32K; ~25 min / ~6 min); ``ttl-perf validate`` (the cycle model
+             against tt-lang's published matmul times and ttnn FlashDecode's ~180 GB/s; --full / 4 shapes;
+             ~4 min / ~1.5 min); ``bench/decode_step.py`` (one decode step per model: per-token time by op
+             class on n150 / p150, bf16 / bfp8_b / performance-mode weights, traced and eager; four models /
+             two; ~4 min / ~2 min).  The report adds the worst-first table of every kernel instance (model
+             time over DRAM time) and plots the modelled decode-attention bandwidth vs context next to ttnn's
+             ~180 GB/s anchor (``attention_bandwidth.png``).
 2. speculative  ``bench/speculative.py`` (torch backend: ours and HF's peers on the same weights and
              prompts, 16 prompts x 128 tokens / 4 x 48; ~3 min / ~1 min).
 3. sim       ``bench/speculative.py --backend sim`` (2 prompts x 16 tokens / 1 x 8; ~4 min / ~1.5 min).
@@ -26,8 +30,9 @@ Sections and the commands they run (full / --quick), each a subprocess whose own
 
 Each table in REPORT.md names the command that produced it and the machine; absolute times on shared
 CPUs are noise, so every speed figure is a ratio measured side by side in one run, and every hardware
-figure is a model (roofline of traced bytes), labelled as such.  A failing command does not stop the
-others: its exit status and the tail of its output are in ``runs.json`` and in the report.
+figure is a model (the cycle model of ``ttl_kernels.perf``, or a roofline where it says so), labelled as
+such.  A failing command does not stop the others: its exit status and the tail of its output are in
+``runs.json`` and in the report.
 
 This file is the command line only; the runner, the sections, the Markdown and the plots are in ``bench/reporting/``.
 """

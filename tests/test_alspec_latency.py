@@ -1,4 +1,5 @@
-"""The ALSpec latency model: timeline algebra, monotonicity, a hand-computed case, measured-traffic input."""
+"""The ALSpec latency model: timeline algebra, monotonicity, a hand-computed case, measured-traffic input, and the
+cycle model behind it (kernel times from ttl_kernels.perf on the chips it knows; the roofline elsewhere)."""
 
 from __future__ import annotations
 
@@ -9,36 +10,53 @@ import pytest
 
 from models.alspec import latency as lat
 from models.alspec.latency import Dtypes, Hardware, ModelShape
+from ttl_kernels.perf import decoder as perf_decoder
 
 LLAMA = lat.MODELS["llama-3.1-8b"]
 N300 = lat.HARDWARE["n300"]
 
 # A machine with round numbers and no fixed overheads, and a one-layer toy model, for the hand computation.
-TOY_HW = Hardware("toy", dram_gbps=1.0, attn_gbps=0.5, peak_tflops=1e-3, link_gbps=0.1, dram_gb=100.0, launch_us=0.0, link_latency_us=0.0)
+TOY_HW = Hardware("toy", dram_gbps=1.0, attn_gbps=0.5, peak_tflops=1e-3, link_gbps=0.1, dram_gb=100.0, launch_us=0.0,
+                  link_latency_us=0.0)
 TOY = ModelShape("toy", hidden=32, intermediate=64, n_q=2, n_kv=1, head_dim=32, layers=1, vocab=32)
 BF16 = Dtypes(weights="bf16", kv="bf16", act="bf16", link="bf16")
 
 
 def test_hand_computed_small_case():
-    """Every segment of one toy layer at ctx 128, S 32, batch 1, counted by hand (bytes at 1 GB/s = ns):
-    pre = rmsnorm 4160 + qkv 18432 + rope 12416 + kv_update 4224 = 39232 B -> 39.232 us
-    attn = K,V 2*128*32*2 = 16384 + q/o tiles 4096 = 20480 B at 0.5 GB/s -> 40.96 us
-    spec = K,V over 2S = 64 tokens 8192 + 4096 = 12288 B at 0.5 GB/s -> 24.576 us
+    """Every segment of one toy layer at ctx 128, S 32, batch 1, counted by hand (bytes at 1 GB/s = ns).  The toy
+    machine has no cycle model (``chip`` None), so every op is on the roofline.
+    The layer lists the kernels the kernel-built decoder runs (models/decoder_step.py), a change from the first
+    version of this model: the residual add is fused into the next norm (``add_rmsnorm``: reads h, r, w, writes
+    h + r and x: 4 * 2048 + 64 = 8256 B), so ``pre`` has no norm of its own and ``post`` ends with the next
+    layer's input norm; the attention segments include the heads <-> KV-group layout ops (q or o as heads
+    [32, 64] plus one 32-row tile per KV head: 4096 + 2048 = 6144 B each); the step's first norm moves to
+    ``final``.
+    pre = qkv 18432 + rope 12416 + kv_update 4224 = 35072 B -> 35.072 us
+    attn = 6144 + K,V 2*128*32*2 = 16384 + q/o tiles 4096 = 20480 B at 0.5 GB/s (40.96 us) + 6144 -> 53.248 us
+    spec = 6144 + K,V over 2S = 64 tokens 8192 + 4096 = 12288 B at 0.5 GB/s (24.576 us) + 6144 -> 36.864 us
     verify = 4096 + 3 fp32 tiles 12288 = 16384 B -> 16.384 us;  transfer = 2*32*2 = 128 B at 0.1 GB/s -> 1.28 us
-    post = o 10240 + add 6144 + norm 4160 + gate_up 18432 + silu_mul 12288 + down 10240 + add 6144 = 67648 B -> 67.648 us
+    post = o 10240 + add_rmsnorm 8256 + gate_up 18432 + silu_mul 12288 + down 10240 + add_rmsnorm 8256 = 67712 B
     swap = link (64 + 2048) B at 0.1 GB/s = 21.12 us + select 14336 B = 14.336 us -> 35.456 us
     (every op is bandwidth bound here: FLOPs at 1 GFLOP/s are below the byte times)."""
     t = lat.layer_times(TOY, TOY_HW, 128, chunk=32, dt=BF16)
     us = {k: round(v * 1e6, 6) for k, v in t.__dict__.items()}
-    assert us == {"pre": 39.232, "attn": 40.96, "spec": 24.576, "verify": 16.384, "transfer": 1.28, "post": 67.648, "swap": 35.456}
-    assert round(t.single * 1e6, 6) == 147.84                      # 39.232 + 40.96 + 67.648
-    assert round(t.hit * 1e6, 6) == 168.192                        # 39.232 + max(57.344, 93.504) + 35.456
-    assert round(t.miss * 1e6, 6) == 199.68                        # 39.232 + 40.96 + 16.384 + 67.648 + 35.456
+    assert us == {"pre": 35.072, "attn": 53.248, "spec": 36.864, "verify": 16.384, "transfer": 1.28, "post": 67.712,
+                  "swap": 35.456}
+    assert round(t.single * 1e6, 6) == 156.032                     # 35.072 + 53.248 + 67.712
+    assert round(t.hit * 1e6, 6) == 176.384                        # 35.072 + max(69.632, 105.856) + 35.456
+    assert round(t.miss * 1e6, 6) == 207.872                       # 35.072 + 53.248 + 16.384 + 67.712 + 35.456
     r = lat.decode_latency(TOY, TOY_HW, 128, 0.25, chunk=32, dt=BF16)
-    fin_us = 4.16 + 6.144                                          # final norm 4160 B + lm_head (2048 + 4096) B
+    fin_us = 4.16 + 6.144                                          # first norm 4160 B + lm_head (2048 + 4096) B
     assert r["final_ms"] == pytest.approx(fin_us * 1e-3, rel=1e-12)
-    assert r["single_ms"] == pytest.approx((147.84 + fin_us) * 1e-3, rel=1e-12)
-    assert r["alspec_ms"] == pytest.approx((0.25 * 168.192 + 0.75 * 199.68 + fin_us) * 1e-3, rel=1e-12)
+    assert r["single_ms"] == pytest.approx((156.032 + fin_us) * 1e-3, rel=1e-12)
+    assert r["alspec_ms"] == pytest.approx((0.25 * 176.384 + 0.75 * 207.872 + fin_us) * 1e-3, rel=1e-12)
+    assert set(r["kernel_sources"]) == {"roofline", "link"}
+    # eager dispatch adds the host cost per op (and per link transfer); traced adds none
+    slow = replace(TOY_HW, dispatch_us=1.0)
+    n_ops = 3 + 3 + 6  # pre, attn, post (a single-device layer)
+    assert lat.layer_times(TOY, slow, 128, chunk=32, dt=BF16, dispatch="eager").single * 1e6 == pytest.approx(
+        156.032 + n_ops, rel=1e-12)
+    assert lat.layer_times(TOY, slow, 128, chunk=32, dt=BF16).single * 1e6 == pytest.approx(156.032, rel=1e-12)
 
 
 def test_compute_bound_op_uses_flops():
@@ -92,17 +110,43 @@ def test_per_layer_hit_rates():
     assert r["hit_rate"] == 0.5
 
 
-def test_analytic_llama_numbers():
-    """Llama-3.1-8B on an n300 chip: 32 layers of bfp8 weights ~ 6.98 GB streamed per step plus the LM
-    head; K+V per layer at 128K = 2 * 8 * 131072 * 128 * 2 B = 512 MiB, read at 180 GB/s."""
+def test_llama_on_the_cycle_model():
+    """Llama-3.1-8B on an n300 chip.  Changed with the cycle model (ttl_kernels.perf): the first version timed
+    attention at 128K as K+V bytes at ttnn's 180 GB/s + a 5 us launch (~2.99 ms per layer) and the 1K step as
+    bytes at 288 GB/s (25-40 ms); now every TT-Lang kernel is the time the cycle model gives its instance (our
+    flash decode is compute-bound, ~1.5x slower than ttnn's measured rate), the projections are DRAM-sharded
+    matmuls at the measured 239-260 GB/s, and the step adds the norms, RoPE and layout kernels the roofline
+    counted as bytes only."""
     k = lat.layer_kernels(LLAMA, 131072)
-    assert k["attn"][0].bytes - 2 * 8 * 32 * 128 * 2 == 2 * 8 * 131072 * 128 * 2
+    assert k["attn"][1].bytes - 2 * 8 * 32 * 128 * 2 == 2 * 8 * 131072 * 128 * 2  # the roofline's bytes stay
     t = lat.layer_times(LLAMA, N300, 131072)
-    assert t.attn == pytest.approx((2 * 8 * 131072 * 128 * 2 + 2 * 8 * 32 * 128 * 2) / 180e9 + 5e-6, rel=1e-12)
+    parts = [perf_decoder.lookup(kern, dict(params), "n150")["model_us"] for kern, params in
+             (k["attn"][0].instance, k["attn"][1].instance, k["attn"][2].instance)]
+    assert t.attn == pytest.approx(sum(parts) * 1e-6, rel=1e-12)
+    assert 2.99e-3 < t.attn < 10e-3  # slower than K + V at 180 GB/s: the kernel is compute-bound
     r = lat.decode_latency(LLAMA, N300, 1024, 0.0)
-    assert 25 < r["single_ms"] < 40  # weights / 288 GB/s ~ 29 ms plus launches
+    assert set(r["kernel_sources"]) == {"cycle", "link"}  # every kernel from the cycle model
+    kv, embedding = 32 * 2 * 8 * 1024 * 128 * 2, LLAMA.vocab * 4096 * 1088 / 1024
+    weights = lat.model_bytes(LLAMA, 1024, 1, lat.Dtypes()) - kv - embedding
+    assert r["single_ms"] > weights / 260e6  # at least the weights at the measured decode-matmul rate
+    assert 35 < r["single_ms"] < 60
+    eager = r["by_dispatch"]["eager"]["single_ms"] - r["by_dispatch"]["traced"]["single_ms"]
+    launches = eager / (N300.dispatch_us * 1e-3)
+    assert launches == pytest.approx(round(launches), abs=1e-6) and launches >= 32 * 11  # >= 11 ops a layer
     assert not lat.decode_latency(LLAMA, N300, 131072, 1.0)["fits"]  # 12 GB per chip
     assert lat.decode_latency(LLAMA, N300, 8192, 1.0)["fits"]
+
+
+def test_cycle_model_falls_back_to_the_roofline():
+    """A device without a chip (``chip`` None) or a batch the table lacks times those kernels on the roofline."""
+    roof = lat.decode_latency(LLAMA, replace(N300, chip=None), 4096, 0.5)
+    assert set(roof["kernel_sources"]) == {"roofline", "link"}
+    b4 = lat.decode_latency(LLAMA, N300, 4096, 0.5, batch=4)["kernel_sources"]
+    assert b4["cycle"] > 0 and b4["roofline"] == 8  # attention x2, layout x4, verify, kv_update; norms: the table
+    perf = lat.decode_latency(LLAMA, N300, 4096, 0.5, dt=Dtypes(mlp_weights="bfp4_b"))
+    assert perf["single_ms"] < lat.decode_latency(LLAMA, N300, 4096, 0.5)["single_ms"]  # fewer MLP weight bytes
+    with pytest.raises(ValueError, match="^dispatch:"):
+        lat.decode_latency(LLAMA, N300, 4096, 0.5, dispatch="lazy")
 
 
 def test_measured_traffic_scales_bytes(tmp_path):

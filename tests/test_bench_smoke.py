@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,10 @@ def results(tmp_path_factory, ckpts):
                                                 "--json", str(out / "attention.json")])
     rc["decode_step"] = script("decode_step").main(["--models", "tiny-qwen3", "--context", "64",
                                                     "--json", str(out / "decode_step.json")])
+    from ttl_kernels.perf.validate import validate
+
+    validate(json_path=str(out / "perf_validation.json"), matmul_rows=[0], contexts=(1024,), verbose=False,
+             command="ttl-perf validate (smoke: one matmul shape, 1K)")
     rc["alspec"] = script("alspec").main(["--out", str(out)])
     from models.llama_alspec import main as alspec_main
 
@@ -77,10 +82,25 @@ def load(p: Path) -> dict:
     return json.loads(p.read_text())
 
 
+CHIPS = ("n150", "p150")
+PERF = {"dram_us", "compute_us", "handoff_us", "model_us", "bound", "useful_gbps", "ratio_to_dram"}
+BOUNDS = {"dram", "compute", "handoff", "noc", "dispatch"}
+
+
+def check_model(m: dict, min_bytes: int) -> None:
+    """A chip's cycle-model fields: present, consistent (the model time is never below the DRAM time, useful
+    bandwidth is the minimum over the model time)."""
+    assert PERF <= m.keys(), PERF - m.keys()
+    assert m["bound"] in BOUNDS
+    assert m["model_us"] >= m["dram_us"] > 0 and m["compute_us"] >= 0 and m["handoff_us"] >= 0
+    assert m["ratio_to_dram"] == pytest.approx(m["model_us"] / m["dram_us"], rel=2e-2)
+    assert m["useful_gbps"] == pytest.approx(min_bytes / (m["model_us"] * 1e3), rel=2e-2)
+
+
 def test_traffic(results):
     out, rc = results
     d = load(out / "traffic.json")
-    assert {"command", "machine", "backend", "grid", "results"} <= d.keys()
+    assert {"command", "machine", "backend", "grid", "chips", "results"} <= d.keys()
     kernels = {r["kernel"] for r in d["results"]}
     assert kernels == {"silu_mul", "kv_update"}
     for r in d["results"]:
@@ -89,30 +109,59 @@ def test_traffic(results):
         assert r["bytes"] > 0 and r["cores"] >= 1 and r["balance"] >= 1.0 and r["pcc"] > 0.99
         # a minimum is a lower bound: no kernel (in-place kv_update included) moves less than it
         assert r["ratio"] >= 1.0, r
+        for chip in CHIPS:
+            check_model(r[chip], r["min_bytes"])
+        assert r["n150"]["dram_bytes"] == r["bytes"]  # the counter's DRAM bytes are the traced bytes
     worst = max(r["ratio"] for r in d["results"] if r["params"].get("passes", 1) == 1)
     assert rc["traffic"] == (0 if worst <= 1.05 else 1)
 
 
 def test_attention(results):
     d = load(results[0] / "attention.json")
-    assert {"command", "machine", "grid", "bandwidth_gbps", "ttnn_anchor_gbps", "rows"} <= d.keys()
-    (r,) = d["rows"]
-    for k in ("kernel", "context", "bytes", "min_bytes", "ratio", "kv_cores", "kv_max_over_mean", "model_bytes_n150",
-              "model_matches_trace", "model_bytes_p150", "roofline_us_n150", "roofline_us_p150",
-              "min_at_ttnn_180gbps_us"):
-        assert k in r, k
-    assert r["context"] == 1024 and r["model_matches_trace"] and r["bytes"] >= r["min_bytes"]
+    assert {"command", "machine", "grid", "bandwidth_gbps", "ttnn_anchor_gbps", "kv_dtypes", "chips",
+            "rows"} <= d.keys()
+    rows = {r["kv_dtype"]: r for r in d["rows"]}
+    assert set(rows) == {"bf16", "bfp8_b"} and len(d["rows"]) == 2
+    for r in rows.values():
+        for k in ("kernel", "context", "bytes", "min_bytes", "ratio", "kv_cores", "kv_max_over_mean",
+                  "model_bytes_n150", "model_matches_trace", "model_bytes_p150", "p150_plan_matches_count",
+                  "roofline_us_n150", "roofline_us_p150", "min_at_ttnn_180gbps_us"):
+            assert k in r, k
+        assert r["context"] == 1024 and r["model_matches_trace"] and r["bytes"] >= r["min_bytes"]
+        assert r["p150_plan_matches_count"]  # the p150 plan's bytes are what the p150-grid run moved
+        for chip in CHIPS:
+            check_model(r[chip], r["min_bytes"])
+            assert r[chip]["partial"]["cores"] >= 1
+    assert rows["bfp8_b"]["min_bytes"] == rows["bf16"]["min_bytes"] * 1088 // 2048  # bfp8_b: 1088 bytes a tile
+    assert rows["bfp8_b"]["n150"]["dram_us"] < rows["bf16"]["n150"]["dram_us"]
 
 
 def test_decode_step(results):
     d = load(results[0] / "decode_step.json")
+    assert {"command", "machine", "precisions", "figures", "target", "results"} <= d.keys()
+    assert set(d["precisions"]) == {"bf16", "bfp8_b", "performance"}
     (m,) = d["results"]
     assert m["model"] == "tiny-qwen3" and m["layers_run"] == m["layers_model"] == 4
-    ops = {o["op"] for o in m["ops"]}
-    assert {"attention", "matmul", "lm_head", "rope", "kv_update", "silu_mul", "add_rmsnorm"} <= ops
-    for o in m["ops"]:
-        assert {"calls", "sim_s", "bytes", "flops", "n150_us", "p150_us"} <= o.keys() and o["n150_us"] > 0
-    assert m["step_us"]["n150"] == pytest.approx(sum(o["n150_us"] for o in m["ops"]), rel=1e-3)
+    assert set(m["kernels"]) == {f"{kv}/{c}" for kv in ("bf16", "bfp8_b") for c in CHIPS}
+    ks = {k["kernel"] for k in m["kernels"]["bf16/n150"]}
+    assert {"flash_decode", "rope", "kv_update", "silu_mul", "add_rms_norm", "rms_norm", "head_rms_norm",
+            "heads_to_groups", "groups_to_heads"} <= ks
+    assert {x["role"] for x in m["matmuls"]} == {"wq", "wk", "wv", "wo", "wg", "wu", "wd", "lm_head"}
+    assert {(x["chip"], x["precision"]) for x in m["rows"]} == {(c, p) for c in CHIPS for p in d["precisions"]}
+    for x in m["rows"]:
+        assert set(x["class_us"]) == {"attention", "matmuls", "norms", "element-wise", "layout"}
+        assert all(v > 0 for v in x["class_us"].values())
+        assert x["traced_us"] == pytest.approx(sum(x["class_us"].values()), abs=0.2)
+        assert x["eager_us"] == pytest.approx(x["traced_us"] + x["dispatch_us"], abs=0.2)
+        assert x["dispatch_us"] == pytest.approx(x["launches"] * d["figures"][x["chip"]]["dispatch_eager_us"], rel=1e-3)
+        assert x["tok_s_traced"] == pytest.approx(1e6 / x["traced_us"], rel=1e-3)
+        assert x["tok_s_eager"] < x["tok_s_traced"]
+        assert x["binding"] == max(x["class_us"], key=x["class_us"].get) and x["fits"]
+    by = {(x["chip"], x["precision"]): x for x in m["rows"]}
+    for c in CHIPS:  # fewer weight bytes, less matmul time; the TT-Lang kernels do not read weights
+        assert by[(c, "bf16")]["class_us"]["matmuls"] > by[(c, "bfp8_b")]["class_us"]["matmuls"]
+        assert by[(c, "bfp8_b")]["class_us"]["matmuls"] > by[(c, "performance")]["class_us"]["matmuls"]
+        assert by[(c, "bf16")]["weights_gb"] > by[(c, "bfp8_b")]["weights_gb"] > by[(c, "performance")]["weights_gb"]
 
 
 def test_alspec(results):
@@ -232,9 +281,17 @@ def test_report_from_results(results, tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     md = (out / "REPORT.md").read_text()
-    for head in ("## Summary", "## 1. Kernels", "### 1b. Decode attention", "## 2. Speculative decoding, torch",
+    for head in ("## Summary", "## 1. Kernels", "### 1b. Every kernel instance", "### 1c. The cycle model against",
+                 "### 1d. Decode attention", "### 1e. Decode step", "## 2. Speculative decoding, torch",
                  "## 3. Speculative decoding, simulator", "## 4. ALSpec", "## Commands run"):
         assert head in md, head
+    # the worst-first table: every instance of traffic.json and attention.json once, sorted by n150 model / DRAM
+    part = md[md.index("### 1b."):md.index("### 1c.")]
+    rows = [line.split("|")[1:-1] for line in part.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(rows) == len(load(out / "traffic.json")["results"]) + 2  # + the two 1K attention rows (bf16 is new)
+    ratios = [float(r[8]) for r in rows]
+    assert ratios == sorted(ratios, reverse=True) and all(r[7].strip() in BOUNDS for r in rows)
+    assert "model / published" in md and "tiny-qwen3" in md[md.index("### 1e."):]
     assert md.index("## Summary") < md.index("## 1. Kernels")
     for m in ("dflash-b16", "hf-assisted", "hf-prompt-lookup", "layer-skip-1", "layer-skip-3"):
         assert f"| {m} |" in md

@@ -19,9 +19,11 @@ def header(mach: dict, quick: bool, total_s: float | None) -> list[str]:
         f"({mach['cpu']}, {mach['cores']} cores, load average {' '.join(map(str, mach['loadavg']))} at the start), "
         f"commit {git_rev()}, {time.strftime('%Y-%m-%d %H:%M')}"
         + (f", {total_s / 60:.1f} min wall." if total_s else "."),
-        "No Tenstorrent device was used: kernel figures are simulator traces (bytes, cores) and roofline models of "
-        f"them (n150: {HW_GBPS['n150']:g} GB/s, p150: {HW_GBPS['p150']:g} GB/s); speed figures are ratios measured "
-        "side by side in one run on this shared CPU.\n",
+        "No Tenstorrent device was used: kernel figures are simulator traces (bytes, cores, op counts) and the cycle "
+        "model of `ttl_kernels.perf` on them (compute, dataflow-buffer hand-offs, DRAM and NoC per core, launch; "
+        f"n150: {HW_GBPS['n150']:g} GB/s DRAM, p150: {HW_GBPS['p150']:g} GB/s; every figure cited in "
+        "`ttl_kernels/perf/hardware.py`); speed figures of the CPU runs are ratios measured side by side in one run "
+        "on this shared CPU.\n",
     ]
 
 

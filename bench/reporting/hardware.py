@@ -1,22 +1,19 @@
-"""The hardware figures the report models with, from :data:`models.alspec.latency.HARDWARE` (one source), and the
-roofline arithmetic on them."""
+"""The hardware figures the report quotes, from :mod:`ttl_kernels.perf.hardware` (the project's one source, each figure
+with its source there), and the roofline arithmetic on them."""
 
 from __future__ import annotations
 
-from models.alspec.latency import HARDWARE
+from ttl_kernels.perf.hardware import CHIPS, figures
 
-HW_GBPS = {hw: HARDWARE[hw].dram_gbps for hw in ("n150", "p150")}  # DRAM peak per chip
-LAUNCH_US = HARDWARE["n150"].launch_us  # fixed cost of one op
-TTNN_GBPS = HARDWARE["n150"].attn_gbps  # ttnn's flash decode measured on Wormhole (the anchor)
+_F = {c: figures(c) for c in CHIPS}
+HW_GBPS = {c: _F[c]["dram_gbps"].value for c in CHIPS}  # DRAM peak per chip
+MATMUL_GBPS = {c: _F[c]["matmul_dram_gbps"].value for c in CHIPS}  # decode matmuls' measured DRAM rate (n150)
+LAUNCH_US = _F["n150"]["launch_us"].value  # traced op-to-op gap per launch (the cycle model's launch term)
+DISPATCH_US = _F["n150"]["dispatch_eager_us"].value  # eager host dispatch per op
+TTNN_GBPS = _F["n150"]["attn_gbps"].value  # ttnn's flash decode measured on Wormhole (the anchor)
+DRAM_GB = {c: _F[c]["dram_gb"].value for c in CHIPS}
 
 
 def roofline_us(nbytes: float, hw: str) -> float:
     """Microseconds to move ``nbytes`` at ``hw``'s DRAM peak."""
     return nbytes / (HW_GBPS[hw] * 1e3)
-
-
-def useful_gbps(r: dict, hw: str, launch: bool) -> float:
-    """K+V minimum bytes / modelled time (traced bytes at the DRAM peak [+ one launch]) of an attention row."""
-    b = r["bytes"] if hw == "n150" else r["model_bytes_p150"]
-    t = b / (HW_GBPS[hw] * 1e9) + (LAUNCH_US * 1e-6 if launch else 0.0)
-    return r["min_bytes"] / t / 1e9

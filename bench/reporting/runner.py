@@ -21,8 +21,8 @@ from reference import registry
 from .results import ROOT, Results, load_json, rel
 
 SECTIONS = ("kernels", "speculative", "sim", "alspec")
-CTX_FULL = "1024,2048,4096,8192,16384,32768,65536,131072"
-CTX_QUICK = "1024,2048,4096,8192,16384,32768"
+CTX_FULL = "1024,8192,32768,131072"  # x 2 kernels x 2 KV dtypes x 2 chips (the cycle model runs each call per chip)
+CTX_QUICK = "1024,32768"
 SIM = {"TTL_KERNELS_BACKEND": "sim"}
 # output lines not worth logging: simulator / nanobind teardown and config dumps
 NOISE = re.compile(r"nanobind|leaked|skipped remainder|^\s*- |Config\{|DEBUG\s*\|", re.I)
@@ -64,6 +64,9 @@ def commands(quick: bool) -> list[Command]:
         Command("kernels", "traffic", ["bench/traffic.py"], SIM),
         Command("kernels", "attention", ["bench/attention.py", "--contexts", CTX_QUICK if quick else CTX_FULL]
                 + ([] if quick else ["--check"]), SIM),
+        Command("kernels", "perf_validation",
+                ["-m", "ttl_kernels.perf", "validate", "--contexts", "1024,32768", "--json",
+                 "bench/results/perf_validation.json"] + ([] if quick else ["--full"]), SIM),
         Command("kernels", "decode_step",
                 ["bench/decode_step.py"] + (["--models", "tiny-qwen3,llama-3.1-8b"] if quick else []), SIM),
         Command("speculative", "speculative_torch", ["bench/speculative.py", *spec_t, "--skip-layers", "1,2,3"]),

@@ -1,25 +1,35 @@
-"""Latency model of ALSpec decode on two devices vs plain single-device decode (roofline per kernel).
+"""Latency model of ALSpec decode on two devices vs plain single-device decode.
 
-    python -m models.alspec.latency [--hw n300] [--model llama-3.1-8b] [--hit 0,0.5,0.875,1] [--json F]
+    python -m models.alspec.latency [--hw n300] [--model llama-3.1-8b] [--hit 0,0.5,0.875,1] [--dispatch traced]
+                                    [--json F]
 
-Per kernel ``t = max(bytes / bandwidth, flops / peak) + launch`` (one ``launch_us`` per op, default 5 us:
-the host-to-device dispatch of one program; with trace replay on hardware it is lower).  Bytes are counted
-analytically from the shapes (every weight read once per decode step, K and V read once per user, the
-activations read and written once, tile-padded to 32 rows) or taken from measured traffic
-(:func:`load_measured`); FLOPs are analytic.  Bandwidth: attention reads at the flash-decode anchor
-(``attn_gbps``: ttnn's flash decode reaches ~180 GB/s on Wormhole, 62% of 288), everything else at
-``dram_gbps``; transfers between the two devices at ``link_gbps`` per direction (full duplex) plus a
-fixed ``link_latency_us`` per transfer.
+Per kernel, on a device the cycle model knows (``Hardware.chip``: n150, the n300's chips, p150): the time
+:mod:`ttl_kernels.perf` models for that kernel instance at the model's shapes (compute, dataflow-buffer hand-offs,
+DRAM and NoC per core, the op-to-op launch gap; read from the table ``ttl-perf decoder-table`` builds,
+:mod:`ttl_kernels.perf.decoder`), and for the projection matmuls (ttnn, not TT-Lang) a DRAM-sharded decode
+matmul at the measured 239-260 GB/s (:func:`ttl_kernels.perf.decoder.projection`).  Dispatch is an explicit
+term: ``traced`` (trace replay: no host cost per op) or ``eager`` (``Hardware.dispatch_us`` of host dispatch per
+launch); :func:`decode_latency` returns both.  A kernel the table lacks (another batch, a model outside
+:mod:`ttl_kernels.shapes`) and every kernel on a device without ``chip`` (a what-if machine) falls back to the
+roofline ``t = max(bytes / bandwidth, flops / peak) + launch_us`` with analytic bytes (every weight read once
+per decode step, K and V read once per user, activations tile-padded to 32 rows; :func:`load_measured`
+multiplies them by measured traffic), attention at ``attn_gbps`` (ttnn's flash decode anchor).  Transfers
+between the two devices: ``link_gbps`` per direction (full duplex) plus ``link_latency_us`` per transfer.
+Every hardware figure comes from :mod:`ttl_kernels.perf.hardware` (:data:`HARDWARE` is that module's).
 
-One decoder layer in segments (both devices hold the whole model, no tensor parallelism):
+One decoder layer in segments, the kernels of the kernel-built decoder (``models/decoder_step.py``: the residual
+add is fused into the next norm; both devices hold the whole model, no tensor parallelism):
 
-``pre``       input RMSNorm, QKV matmul, RoPE on q/k, KV-cache update (both devices, in parallel)
-``attn``      exact decode attention over ``ctx`` tokens (K and V: ``2 * n_kv * ctx * d`` elements/user)
-``spec``      the speculative part: attention over the sink + recent chunks (``min(2 S, ctx)`` tokens)
-``verify``    ``dist^2`` / ``norm^2`` of the two outputs, verdict and priority (one small op)
+``pre``       QKV matmul, [q/k head norms: Qwen3], RoPE on q/k, KV-cache update (both devices, in parallel)
+``attn``      heads -> KV groups, exact decode attention over ``ctx`` tokens (K and V: ``2 * n_kv * ctx * d``
+              elements/user), groups -> heads
+``spec``      the speculative part: the same over the sink + recent chunks (``min(2 S, ctx)`` tokens)
+``verify``    ``dist^2`` / ``norm^2`` of the two outputs, verdict and priority (cycle model: what the fused
+              speculative kernel costs over plain flash decode at ``ctx``)
 ``transfer``  the speculative attention output (``n_q * d`` elements per user) to the peer
               (``Dtypes.link_tile_rows``: whole 32-row tiles instead, as a tile-layout CCL moves them)
-``post``      O-proj, residual add, post-attention RMSNorm, gate/up matmul, SiLU*mul, down matmul, add
+``post``      O-proj, residual add + post-attention RMSNorm, gate/up matmul, SiLU*mul, down matmul, residual
+              add + the next layer's input RMSNorm
 ``swap``      priority swap of the residual stream (``hidden`` per user each way, plus one priority tile)
               + the select op (:mod:`ttl_kernels.ccl.mesh_select`)
 
@@ -30,8 +40,8 @@ Timelines per layer:
 * ALSpec miss:   ``pre + attn + verify + post + swap`` (serial: the receiver's work is discarded)
 * expected:      ``h * hit + (1 - h) * miss`` with the hit rate ``h`` of that layer
 
-A decode step is the sum over layers plus the final RMSNorm + LM head (the same on both).  The *attention
-overhead* of a step is its latency minus the latency of the same step with no attention at all
+A decode step is the sum over layers plus the step's first RMSNorm and the LM head (the same on both).  The
+*attention overhead* of a step is its latency minus the latency of the same step with no attention at all
 (``layers * (pre + post) + final``); the paper's "5x lower attention-latency overhead at 128K" compares
 that quantity (our definition; the paper's setup differs: see ``PAPER``).
 
@@ -50,40 +60,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ttl_kernels.perf import decoder as perf_decoder
+from ttl_kernels.perf.hardware import ELEMENT_BYTES, HARDWARE, Hardware
+
 ROOT = Path(__file__).resolve().parent.parent
 
 GB = 1e9
 TILE = 32
-DTYPE_BYTES = {"bf16": 2.0, "fp32": 4.0, "bfp8_b": 1088 / 1024, "bfp4_b": 576 / 1024}
+DTYPE_BYTES = ELEMENT_BYTES  # bytes per element as stored: bf16 2, fp32 4, bfp8_b 1088/1024, bfp4_b 576/1024
+DISPATCH = ("traced", "eager")
 
 # ---------------------------------------------------------------------------------------------- hardware
-
-
-@dataclass(frozen=True)
-class Hardware:
-    """One device of the pair (spec-sheet values; see ../shared/design/numbers.md)."""
-
-    name: str
-    dram_gbps: float          # DRAM bandwidth used for weights and activations
-    attn_gbps: float          # effective bandwidth of decode attention (flash-decode anchor)
-    peak_tflops: float        # bf16 matmul peak
-    link_gbps: float | None   # chip-to-chip bandwidth per direction usable by kernels (None: no link)
-    dram_gb: float            # DRAM capacity per device
-    launch_us: float = 5.0    # fixed cost per op
-    link_latency_us: float = 5.0  # fixed cost per inter-device transfer (assumed; not a spec value)
-
-
-HARDWARE: dict[str, Hardware] = {
-    # Wormhole n150: one chip, no link to a peer.
-    "n150": Hardware("n150", dram_gbps=288.0, attn_gbps=180.0, peak_tflops=74.0, link_gbps=None, dram_gb=12.0),
-    # Wormhole n300: two n150-class chips on one board, ~12.5 GB/s per direction between them.
-    "n300": Hardware("n300", dram_gbps=288.0, attn_gbps=180.0, peak_tflops=74.0, link_gbps=12.5, dram_gb=12.0),
-    # Blackhole p150 (one chip).  attn_gbps keeps Wormhole's 62% flash-decode efficiency (an assumption);
-    # its Ethernet ports (4 x 800G) are not characterised for kernels here, so a pair needs --link-gbps.
-    "p150": Hardware(
-        "p150", dram_gbps=512.0, attn_gbps=512.0 * 180.0 / 288.0, peak_tflops=193.0, link_gbps=None, dram_gb=32.0
-    ),
-}
+# Hardware and HARDWARE (n150, n300, p150) are ttl_kernels.perf.hardware's: one source for every figure.
 
 # The paper's figures (Cai et al., ICML 2025), quoted next to ours.
 PAPER = {
@@ -92,6 +80,7 @@ PAPER = {
     "e2e_setup": "8 devices (4-way TP + 4 speculative devices) vs 8-way TP, assumed 87.5% hit rate",
     "poc_setup": "2 Wormhole chips (n300), Llama-3.1-8B, <= 32K context, batch 1, no tensor parallelism",
 }
+
 
 # ---------------------------------------------------------------------------------------------- models
 
@@ -106,6 +95,7 @@ class ModelShape:
     head_dim: int
     layers: int
     vocab: int
+    qk_norm: bool = False  # Qwen3's per-head q/k RMSNorm
 
     @classmethod
     def named(cls, name: str) -> ModelShape:
@@ -113,7 +103,8 @@ class ModelShape:
         from ttl_kernels.shapes import MODEL_SHAPES
 
         m = MODEL_SHAPES[name]
-        return cls(name, m["hidden"], m["intermediate"], m["n_q"], m["n_kv"], m["head_dim"], m["layers"], m["vocab"])
+        return cls(name, m["hidden"], m["intermediate"], m["n_q"], m["n_kv"], m["head_dim"], m["layers"], m["vocab"],
+                   m["arch"] == "qwen3")
 
 
 MODELS: dict[str, ModelShape] = {name: ModelShape.named(name) for name in ("llama-3.1-8b", "qwen3-8b", "tiny-llama")}
@@ -131,6 +122,12 @@ class Dtypes:
     # what crosses the link: only the users' rows (False, the default) or whole 32-row tiles (True: a
     # tile-layout tensor moved by ttnn's CCL ops as is; 32x the bytes at batch 1)
     link_tile_rows: bool = False
+    # the MLP projections' weights (None: ``weights``; tt_transformers' performance mode stores them as bfp4_b)
+    mlp_weights: str | None = None
+
+    @property
+    def mlp(self) -> str:
+        return self.mlp_weights or self.weights
 
 
 # ---------------------------------------------------------------------------------------------- kernels
@@ -138,17 +135,22 @@ class Dtypes:
 
 @dataclass(frozen=True)
 class Kernel:
-    """One op: bytes moved to/from DRAM (or over the link), FLOPs, which bandwidth applies."""
+    """One op: bytes moved to/from DRAM (or over the link), FLOPs, which bandwidth applies; for the cycle model,
+    the kernel instance it is (``instance``: registry kernel and parameters, see :mod:`ttl_kernels.perf.decoder`)
+    or the projection matmul (``matmul``: K, N, weight dtype)."""
 
     name: str
     bytes: float
     flops: float = 0.0
     kind: str = "dram"  # "dram" | "attn" | "link"
+    instance: tuple | None = None  # (kernel, ((param, value), ...))
+    matmul: tuple[int, int, str] | None = None
 
 
 @dataclass
 class Measured:
-    """Measured traffic per kernel, as a multiplier on the analytic minimum.
+    """Measured traffic per kernel, as a multiplier on the analytic minimum (roofline kernels only: the cycle
+    model counts each kernel's traffic itself).
 
     ``ratio[name]`` = measured bytes / minimal bytes (the ``ratio`` field of ``bench/results/traffic.json``,
     worst case over the measured shapes); kernels without a measurement keep the analytic count.
@@ -162,15 +164,18 @@ class Measured:
         return k if r is None else replace(k, bytes=k.bytes * r)
 
 
-# model kernel names a benchmark kernel stands for
+# model kernel names a benchmark kernel (its registry name) stands for
 BENCH_ALIASES: dict[str, tuple[str, ...]] = {
     "silu_mul": ("silu_mul",),
     "residual_add": ("residual_add",),
-    "rmsnorm": ("rmsnorm",),
-    "add_rmsnorm": ("rmsnorm",),
+    "rms_norm": ("rmsnorm",),
+    "add_rms_norm": ("add_rmsnorm",),
+    "head_rms_norm": ("q_norm", "k_norm"),
     "rope": ("rope",),
+    "kv_update": ("kv_update",),
+    "heads_to_groups": ("heads_to_groups",),
+    "groups_to_heads": ("groups_to_heads",),
     "flash_decode": ("attn",),
-    "speculative_flash_decode": ("attn", "spec"),
     "mesh_select": ("swap_select",),
 }
 
@@ -205,73 +210,146 @@ def _rows(batch: int) -> int:
     return -(-batch // TILE) * TILE
 
 
+def cycle_instances(shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 128,
+                    dt: Dtypes = Dtypes()) -> dict[str, tuple]:
+    """Kernel label -> (registry kernel, parameters) of the instances the cycle model's table holds for this layer
+    (:func:`ttl_kernels.perf.decoder.instances`); empty for a shape outside :mod:`ttl_kernels.shapes` or
+    activations other than bf16.  The table is at batch 1: the kernels whose instance depends on the batch
+    (attention, the layout ops, the KV update) are left out above it (roofline); the row kernels (norms, RoPE,
+    element-wise: one 32-row tile) stay up to 32 users."""
+    if dt.act != "bf16" or batch > TILE:
+        return {}
+    try:
+        if ModelShape.named(shape.name) != shape:
+            return {}
+        insts = perf_decoder.instances(shape.name, ctx, dt.kv, chunk, alspec=True)
+    except (KeyError, ValueError):
+        return {}
+    out = {i.label: (i.kernel, tuple(i.params.items())) for i in insts}
+    spec = perf_decoder.attention_params(shape.name, min(2 * chunk, ctx), dt.kv, chunk)
+    out["spec"] = ("flash_decode", tuple(spec.items()))
+    out["verify"] = ("verify", out.pop("speculative")[1])
+    if batch != 1:
+        for label in ("attention", "spec", "verify", "heads_to_groups", "groups_to_heads", "kv_update"):
+            out.pop(label)
+    return out
+
+
 def layer_kernels(
     shape: ModelShape, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes()
 ) -> dict[str, list[Kernel]]:
-    """The kernels of one decoder layer by segment (see the module docstring), analytic bytes and FLOPs."""
+    """The kernels of one decoder layer by segment (see the module docstring): analytic bytes and FLOPs, and the
+    instance the cycle model times (where it has one)."""
     H, inter, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
-    wb, kb, ab, lb = (DTYPE_BYTES[x] for x in (dt.weights, dt.kv, dt.act, dt.link))
+    kb, ab, lb = (DTYPE_BYTES[x] for x in (dt.kv, dt.act, dt.link))
     R = _rows(batch)
     LR = R if dt.link_tile_rows else batch  # rows that cross the link
     qkv = (nq + 2 * nkv) * d
+    inst = cycle_instances(shape, ctx, batch=batch, chunk=chunk, dt=dt)
 
     def act(*cols: int) -> float:
         return R * sum(cols) * ab
 
-    def matmul(name: str, k: int, n: int) -> Kernel:
-        return Kernel(name, k * n * wb + act(k, n), 2.0 * batch * k * n)
+    def op(name: str, nbytes: float, flops: float = 0.0, kind: str = "dram", label: str | None = None) -> Kernel:
+        return Kernel(name, nbytes, flops, kind, inst.get(label or name))
 
-    def attention(name: str, tokens: int) -> Kernel:
+    def matmul(name: str, k: int, n: int, w: str) -> Kernel:
+        return Kernel(name, k * n * DTYPE_BYTES[w] + act(k, n), 2.0 * batch * k * n, matmul=(k, n, w))
+
+    def attention(name: str, tokens: int, label: str) -> Kernel:
         kv = batch * 2 * nkv * tokens * d * kb
-        return Kernel(name, kv + 2 * batch * nkv * TILE * d * ab, 4.0 * batch * nq * tokens * d, "attn")
+        return op(name, kv + 2 * batch * nkv * TILE * d * ab, 4.0 * batch * nq * tokens * d, "attn", label)
 
+    def regroup(name: str) -> Kernel:  # heads <-> KV groups (one 32-row tile per user and KV head)
+        return op(name, act(nq * d) + batch * nkv * TILE * d * ab)
+
+    add_norm = op("add_rmsnorm", act(H, H, H, H) + H * ab, 5.0 * batch * H)  # reads h, r, w; writes h + r, x
+    pre = [matmul("qkv", H, qkv, dt.weights)]
+    if shape.qk_norm:
+        pre += [op("q_norm", act(nq * d, nq * d) + d * ab, 4.0 * batch * nq * d),
+                op("k_norm", act(nkv * d, nkv * d) + d * ab, 4.0 * batch * nkv * d)]
     spec_tokens = min(2 * chunk, ctx)
     return {
-        "pre": [
-            Kernel("rmsnorm", act(H, H) + H * ab, 4.0 * batch * H),
-            matmul("qkv", H, qkv),
-            Kernel("rope", act((nq + nkv) * d, (nq + nkv) * d) + 2 * d * ab, 6.0 * batch * (nq + nkv) * d),
-            Kernel("kv_update", 2 * batch * nkv * d * kb + act(2 * nkv * d)),
+        "pre": pre + [
+            op("rope", act((nq + nkv) * d, (nq + nkv) * d) + 2 * d * ab, 6.0 * batch * (nq + nkv) * d),
+            op("kv_update", 2 * batch * nkv * d * kb + act(2 * nkv * d)),
         ],
-        "attn": [attention("attn", ctx)],
-        "spec": [attention("spec", spec_tokens)],
+        "attn": [regroup("heads_to_groups"), attention("attn", ctx, "attention"), regroup("groups_to_heads")],
+        "spec": [regroup("heads_to_groups"), attention("spec", spec_tokens, "spec"), regroup("groups_to_heads")],
         "verify": [
-            Kernel("verify", 2 * batch * nkv * TILE * d * ab + batch * TILE * TILE * 4 * 3, 3.0 * batch * nq * d)
+            op("verify", 2 * batch * nkv * TILE * d * ab + batch * TILE * TILE * 4 * 3, 3.0 * batch * nq * d)
         ],
         "transfer": [Kernel("transfer", LR * nq * d * lb, 0.0, "link")],
         "post": [
-            matmul("o_proj", nq * d, H),
-            Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
-            Kernel("rmsnorm", act(H, H) + H * ab, 4.0 * batch * H),
-            matmul("gate_up", H, 2 * inter),
-            Kernel("silu_mul", act(inter, inter, inter), 5.0 * batch * inter),
-            matmul("down", inter, H),
-            Kernel("residual_add", act(H, H, H), 1.0 * batch * H),
+            matmul("o_proj", nq * d, H, dt.weights),
+            add_norm,
+            matmul("gate_up", H, 2 * inter, dt.mlp),
+            op("silu_mul", act(inter, inter, inter), 5.0 * batch * inter),
+            matmul("down", inter, H, dt.mlp),
+            add_norm,  # with the next layer's input norm (the final norm after the last layer)
         ],
         "swap": [
             Kernel("swap_link", LR * H * lb + TILE * TILE * ab, 0.0, "link"),
-            Kernel("swap_select", act(H, H, H) + 4 * TILE * TILE * ab, 3.0 * batch * H),
+            op("swap_select", act(H, H, H) + 4 * TILE * TILE * ab, 3.0 * batch * H),
         ],
     }
 
 
-def final_kernels(shape: ModelShape, *, batch: int = 1, dt: Dtypes = Dtypes()) -> list[Kernel]:
-    """Final RMSNorm + LM head (once per decode step)."""
+def final_kernels(shape: ModelShape, *, batch: int = 1, dt: Dtypes = Dtypes(), chunk: int = 128) -> list[Kernel]:
+    """The step's first RMSNorm (before layer 0) + the LM head (once per decode step)."""
     H, V = shape.hidden, shape.vocab
     ab, wb = DTYPE_BYTES[dt.act], DTYPE_BYTES[dt.weights]
     R = _rows(batch)
-    return [Kernel("rmsnorm", 2 * R * H * ab + H * ab, 4.0 * batch * H),
-            Kernel("lm_head", V * H * wb + R * (H + V) * ab, 2.0 * batch * H * V)]
+    inst = cycle_instances(shape, 2 * chunk, batch=batch, chunk=chunk, dt=dt)
+    return [Kernel("rmsnorm", 2 * R * H * ab + H * ab, 4.0 * batch * H, instance=inst.get("rmsnorm")),
+            Kernel("lm_head", V * H * wb + R * (H + V) * ab, 2.0 * batch * H * V, matmul=(H, V, dt.weights))]
 
 
-def kernel_time(k: Kernel, hw: Hardware) -> float:
-    """Seconds for one op: roofline of its bytes and FLOPs plus the fixed launch (or link) overhead."""
+def _dispatch_us(hw: Hardware, dispatch: str) -> float:
+    if dispatch not in DISPATCH:
+        raise ValueError(f"dispatch: expected one of {DISPATCH}; got {dispatch!r}")
+    return hw.dispatch_us if dispatch == "eager" else 0.0
+
+
+def kernel_time(k: Kernel, hw: Hardware, dispatch: str = "traced") -> float:
+    """Seconds for one op on the roofline: its bytes and FLOPs plus the fixed launch (or link) overhead, plus the
+    host dispatch when ``dispatch`` is "eager"."""
+    disp = _dispatch_us(hw, dispatch) * 1e-6
     if k.kind == "link":
         if hw.link_gbps is None:
             raise ValueError(f"hw: {hw.name} has no chip-to-chip link figure; pass link_gbps (e.g. n300: 12.5)")
-        return k.bytes / (hw.link_gbps * GB) + hw.link_latency_us * 1e-6
+        return k.bytes / (hw.link_gbps * GB) + hw.link_latency_us * 1e-6 + disp
     bw = hw.attn_gbps if k.kind == "attn" else hw.dram_gbps
-    return max(k.bytes / (bw * GB), k.flops / (hw.peak_tflops * 1e12)) + hw.launch_us * 1e-6
+    return max(k.bytes / (bw * GB), k.flops / (hw.peak_tflops * 1e12)) + hw.launch_us * 1e-6 + disp
+
+
+def cycle_time(k: Kernel, hw: Hardware, dispatch: str = "traced", *, batch: int = 1) -> float | None:
+    """Seconds for one op from the cycle model on ``hw.chip`` (None: no chip, or no such instance in the table).
+    ``verify`` is what the fused speculative kernel costs over plain flash decode (same launches)."""
+    if hw.chip is None or k.kind == "link":
+        return None
+    disp = _dispatch_us(hw, dispatch)
+    if k.matmul is not None:
+        K, N, w = k.matmul
+        return (perf_decoder.projection(K, N, w, hw.chip, rows=_rows(batch))["model_us"] + disp) * 1e-6
+    if k.instance is None:
+        return None
+    kernel, params = k.instance[0], dict(k.instance[1])
+    if kernel == "verify":
+        a = perf_decoder.lookup("speculative_decode", params, hw.chip)
+        b = perf_decoder.lookup("flash_decode", params, hw.chip)
+        return None if a is None or b is None else max(a["model_us"] - b["model_us"], 0.0) * 1e-6
+    row = perf_decoder.lookup(kernel, params, hw.chip)
+    return None if row is None else (row["model_us"] + disp * row["launches"]) * 1e-6
+
+
+def op_time(k: Kernel, hw: Hardware, dispatch: str = "traced", measured: Measured | None = None,
+            batch: int = 1) -> tuple[float, str]:
+    """(seconds, "cycle" | "roofline" | "link") of one op: the cycle model where it has the op, else the roofline."""
+    t = cycle_time(k, hw, dispatch, batch=batch)
+    if t is not None:
+        return t, "cycle"
+    return kernel_time((measured or Measured()).apply(k), hw, dispatch), "link" if k.kind == "link" else "roofline"
 
 
 @dataclass(frozen=True)
@@ -306,11 +384,23 @@ class LayerTimes:
         return self.pre + self.post
 
 
-def layer_times(shape: ModelShape, hw: Hardware, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes(),
-                measured: Measured | None = None) -> LayerTimes:
-    m = measured or Measured()
+def kernel_rows(shape: ModelShape, hw: Hardware, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes(),
+                measured: Measured | None = None, dispatch: str = "traced") -> list[dict]:
+    """Every op of one layer and the step's final ops: segment, name, microseconds, source (cycle / roofline / link)."""
     segs = layer_kernels(shape, ctx, batch=batch, chunk=chunk, dt=dt)
-    t = {seg: sum(kernel_time(m.apply(k), hw) for k in ks) for seg, ks in segs.items()}
+    segs["final"] = final_kernels(shape, batch=batch, dt=dt, chunk=chunk)
+    rows = []
+    for seg, ks in segs.items():
+        for k in ks:
+            t, src = op_time(k, hw, dispatch, measured, batch)
+            rows.append({"segment": seg, "kernel": k.name, "us": t * 1e6, "source": src})
+    return rows
+
+
+def layer_times(shape: ModelShape, hw: Hardware, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes(),
+                measured: Measured | None = None, dispatch: str = "traced") -> LayerTimes:
+    segs = layer_kernels(shape, ctx, batch=batch, chunk=chunk, dt=dt)
+    t = {seg: sum(op_time(k, hw, dispatch, measured, batch)[0] for k in ks) for seg, ks in segs.items()}
     return LayerTimes(**t)
 
 
@@ -329,31 +419,23 @@ def _check(ctx: int, hit_rates: Sequence[float], chunk: int, batch: int) -> None
 def model_bytes(shape: ModelShape, ctx: int, batch: int, dt: Dtypes) -> float:
     """Weights + KV cache of one device (each device of the pair holds all of it)."""
     H, inter, nq, nkv, d = shape.hidden, shape.intermediate, shape.n_q, shape.n_kv, shape.head_dim
-    per_layer = H * (nq + 2 * nkv) * d + nq * d * H + 3 * H * inter
-    weights = (shape.layers * per_layer + 2 * shape.vocab * H) * DTYPE_BYTES[dt.weights]
+    attn = (H * (nq + 2 * nkv) * d + nq * d * H) * DTYPE_BYTES[dt.weights]
+    mlp = 3 * H * inter * DTYPE_BYTES[dt.mlp]
+    weights = shape.layers * (attn + mlp) + 2 * shape.vocab * H * DTYPE_BYTES[dt.weights]
     kv = shape.layers * batch * 2 * nkv * ctx * d * DTYPE_BYTES[dt.kv]
     return weights + kv
 
 
-def decode_latency(shape: ModelShape, hw: Hardware, ctx: int, hit_rate: float | Sequence[float], *, batch: int = 1,
-                   chunk: int = 128, dt: Dtypes = Dtypes(), measured: Measured | None = None) -> dict:
-    """Modelled latency of one decode step at context ``ctx``: single device vs ALSpec on a pair.
-
-    ``hit_rate`` is one rate for every layer or one per layer.  Times in milliseconds."""
-    rates = [float(hit_rate)] * shape.layers if isinstance(hit_rate, (int, float)) else [float(h) for h in hit_rate]
-    if len(rates) != shape.layers:
-        raise ValueError(f"hit_rate: expected one rate or {shape.layers} (one per layer); got {len(rates)}")
-    _check(ctx, rates, chunk, batch)
-    lt = layer_times(shape, hw, ctx, batch=batch, chunk=chunk, dt=dt, measured=measured)
-    fin = sum(kernel_time((measured or Measured()).apply(k), hw) for k in final_kernels(shape, batch=batch, dt=dt))
+def _step(shape, hw, ctx, rates, batch, chunk, dt, measured, dispatch) -> dict:
+    lt = layer_times(shape, hw, ctx, batch=batch, chunk=chunk, dt=dt, measured=measured, dispatch=dispatch)
+    fin = sum(op_time(k, hw, dispatch, measured, batch)[0] for k in final_kernels(shape, batch=batch, dt=dt,
+                                                                                     chunk=chunk))
     single = shape.layers * lt.single + fin
     alspec = sum(lt.expected(h) for h in rates) + fin
     base = shape.layers * lt.no_attention + fin
     over_single, over_alspec = single - base, alspec - base
     ms = 1e3
     return {
-        "ctx": ctx,
-        "hit_rate": sum(rates) / len(rates),
         "single_ms": single * ms,
         "alspec_ms": alspec * ms,
         "alspec_all_hit_ms": (shape.layers * lt.hit + fin) * ms,
@@ -364,6 +446,33 @@ def decode_latency(shape: ModelShape, hw: Hardware, ctx: int, hit_rate: float | 
         "attention_overhead_ratio": over_single / over_alspec if over_alspec > 0 else math.inf,
         "layer_ms": {k: v * ms for k, v in asdict(lt).items()},
         "final_ms": fin * ms,
+    }
+
+
+def decode_latency(shape: ModelShape, hw: Hardware, ctx: int, hit_rate: float | Sequence[float], *, batch: int = 1,
+                   chunk: int = 128, dt: Dtypes = Dtypes(), measured: Measured | None = None,
+                   dispatch: str = "traced") -> dict:
+    """Modelled latency of one decode step at context ``ctx``: single device vs ALSpec on a pair.
+
+    ``hit_rate`` is one rate for every layer or one per layer.  Times in milliseconds, with ``dispatch``'s host
+    cost ("traced": none; "eager": ``hw.dispatch_us`` per launch); ``by_dispatch`` has the step both ways."""
+    rates = [float(hit_rate)] * shape.layers if isinstance(hit_rate, (int, float)) else [float(h) for h in hit_rate]
+    if len(rates) != shape.layers:
+        raise ValueError(f"hit_rate: expected one rate or {shape.layers} (one per layer); got {len(rates)}")
+    _check(ctx, rates, chunk, batch)
+    _dispatch_us(hw, dispatch)
+    both = {mode: _step(shape, hw, ctx, rates, batch, chunk, dt, measured, mode) for mode in DISPATCH}
+    srcs: dict[str, int] = {}
+    for r in kernel_rows(shape, hw, ctx, batch=batch, chunk=chunk, dt=dt, measured=measured):
+        srcs[r["source"]] = srcs.get(r["source"], 0) + 1
+    return {
+        "ctx": ctx,
+        "hit_rate": sum(rates) / len(rates),
+        "dispatch": dispatch,
+        **both[dispatch],
+        "by_dispatch": {m: {k: both[m][k] for k in ("single_ms", "alspec_ms", "speedup", "attention_overhead_ratio")}
+                        for m in DISPATCH},
+        "kernel_sources": srcs,
         "fits": model_bytes(shape, ctx, batch, dt) <= hw.dram_gb * GB,
         "device_gb": model_bytes(shape, ctx, batch, dt) / GB,
     }
@@ -379,15 +488,20 @@ def latency_table(
 
 
 def format_table(rows: list[dict]) -> str:
+    other = {"traced": "eager", "eager": "traced"}
+    o = other[rows[0]["dispatch"]] if rows else "eager"
     head = (f"{'ctx':>6} {'hit':>5} {'single ms':>10} {'ALSpec ms':>10} {'speedup':>8} {'attn ovh single':>16} "
-            f"{'attn ovh ALSpec':>16} {'ovh ratio':>9} {'fits':>5}")
+            f"{'attn ovh ALSpec':>16} {'ovh ratio':>9} {o + ' single':>13} {o + ' ALSpec':>13} {o + ' x':>8} "
+            f"{'fits':>5}")
     lines = [head]
     for r in rows:
+        e = r["by_dispatch"][o]
         lines.append(
             f"{r['ctx'] // 1024:>5}K {r['hit_rate']:>5.3f} {r['single_ms']:>10.3f} {r['alspec_ms']:>10.3f} "
             f"{r['speedup']:>8.3f} "
             f"{r['attention_overhead_single_ms']:>16.3f} {r['attention_overhead_alspec_ms']:>16.3f} "
-            f"{r['attention_overhead_ratio']:>9.2f} {'yes' if r['fits'] else 'no':>5}"
+            f"{r['attention_overhead_ratio']:>9.2f} {e['single_ms']:>13.3f} {e['alspec_ms']:>13.3f} "
+            f"{e['speedup']:>8.3f} {'yes' if r['fits'] else 'no':>5}"
         )
     return "\n".join(lines)
 
@@ -399,9 +513,14 @@ def main(argv=None) -> int:
     ap.add_argument("--hit", default="0,0.5,0.875,1", help="comma-separated hit rates")
     ap.add_argument("--chunk", type=int, default=128, help="ALSpec chunk size S")
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--dispatch", choices=DISPATCH, default="traced",
+                    help="host dispatch: traced (none) or eager (per launch); the table shows the other beside it")
     ap.add_argument("--link-gbps", type=float, default=None, help="override the chip-to-chip bandwidth")
-    ap.add_argument("--launch-us", type=float, default=None, help="override the per-op launch overhead")
+    ap.add_argument("--launch-us", type=float, default=None, help="override the per-op launch of roofline kernels")
+    ap.add_argument("--roofline", action="store_true", help="time every kernel on the roofline (no cycle model)")
     ap.add_argument("--weights-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.weights)
+    ap.add_argument("--mlp-weights-dtype", choices=sorted(DTYPE_BYTES), default=None,
+                    help="MLP weights (default: --weights-dtype; tt_transformers' performance mode: bfp4_b)")
     ap.add_argument("--kv-dtype", choices=sorted(DTYPE_BYTES), default=Dtypes.kv)
     ap.add_argument(
         "--link-tile-rows", action="store_true", help="ship whole 32-row tiles over the link (tile-layout CCL)"
@@ -414,8 +533,11 @@ def main(argv=None) -> int:
         hw = replace(hw, link_gbps=a.link_gbps)
     if a.launch_us is not None:
         hw = replace(hw, launch_us=a.launch_us)
+    if a.roofline:
+        hw = replace(hw, chip=None)
     measured = load_measured(a.measured)
-    dt = Dtypes(weights=a.weights_dtype, kv=a.kv_dtype, link_tile_rows=a.link_tile_rows)
+    dt = Dtypes(weights=a.weights_dtype, kv=a.kv_dtype, link_tile_rows=a.link_tile_rows,
+                mlp_weights=a.mlp_weights_dtype)
     rows = latency_table(
         MODELS[a.model],
         hw,
@@ -424,9 +546,13 @@ def main(argv=None) -> int:
         batch=a.batch,
         dt=dt,
         measured=measured,
+        dispatch=a.dispatch,
     )
+    timing = (f"cycle model on {hw.chip} (kernels: {rows[0]['kernel_sources']})" if hw.chip else
+              f"roofline, launch {hw.launch_us} us")
     print(f"ALSpec latency model: {a.model} on {a.hw} pair, S={a.chunk}, batch {a.batch}, link {hw.link_gbps} GB/s, "
-          f"launch {hw.launch_us} us, weights {dt.weights}, KV {dt.kv}; measured traffic: {measured.sources or 'none'}")
+          f"{timing}, dispatch {a.dispatch}, weights {dt.weights} (MLP {dt.mlp}), KV {dt.kv}; measured traffic: "
+          f"{measured.sources or 'none'}")
     print(format_table(rows))
     print(f"paper: {PAPER['attention_overhead_reduction_at_128k']}x lower attention overhead at 128K; "
           f"{PAPER['e2e_speedup']}x e2e ({PAPER['e2e_setup']})")
@@ -434,7 +560,7 @@ def main(argv=None) -> int:
         Path(a.json).write_text(
             json.dumps(
                 {
-                    "hw": asdict(hw),
+                    "hw": {k: v for k, v in asdict(hw).items()},
                     "model": asdict(MODELS[a.model]),
                     "dtypes": asdict(dt),
                     "paper": PAPER,

@@ -4,6 +4,7 @@
     ttl-perf table [--shapes tiny|llama|both] [--chip n150] [--json OUT]
     ttl-perf validate [--full] [--contexts 32768] [--json OUT]
     ttl-perf figures [--chip n150|p150|both] [--json OUT]
+    ttl-perf decoder-table [--models llama-3.1-8b,...] [--contexts 256,...] [--kv-dtypes bf16,bfp8_b] [--out F]
 
 A CASE is ``kernel[:k=v,...]`` as for ``ttl-compile`` (a registry kernel, or ``matmul``), or
 ``package.module:function[:k=v,...]`` for any function of yours that calls kernels (no minimum bytes then).
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-SUBCOMMANDS = ("table", "validate", "figures")
+SUBCOMMANDS = ("table", "validate", "figures", "decoder-table")
 
 
 def _chips(s: str) -> tuple[str, ...]:
@@ -168,6 +169,29 @@ def run_figures(chips, json_path) -> int:
     return 0
 
 
+DECODER_CONTEXTS = "256,512,1024,2048,4096,8192,16384,32768,65536,131072"
+DECODER_MODELS = "llama-3.1-8b,qwen3-8b,tiny-llama"
+
+
+def run_decoder_table(models: str, contexts: str, kv_dtypes: str, chips, out: str | None) -> int:
+    """Build the decoder table; rows already in ``OUT.json`` (a checkpoint the build writes after every row) or in
+    the shipped table (same figures) are kept, so an interrupted build resumes."""
+    from .decoder import TABLE_MODULE, build_table, stale_figures, table, write_table
+
+    path = Path(out) if out else Path(__file__).resolve().parent / TABLE_MODULE
+    ckpt = path.with_suffix(".json")
+    done = dict(table().get("rows", {})) if not any(stale_figures(c) for c in chips) else {}
+    if ckpt.is_file():
+        done.update(json.loads(ckpt.read_text()).get("rows", {}))
+    doc = build_table([m for m in models.split(",") if m], [int(c) for c in contexts.split(",") if c],
+                      [k for k in kv_dtypes.split(",") if k], chips, log=lambda s: print(s, flush=True), done=done,
+                      save=lambda d: ckpt.write_text(json.dumps(d)))
+    write_table(doc, path)
+    ckpt.unlink(missing_ok=True)
+    print(f"wrote {path} ({len(doc['rows'])} instances)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -179,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument("--sensitivity", action="store_true", help="rerun with each figure halved and doubled")
     else:
         ap.add_argument("sub", choices=SUBCOMMANDS)
-    ap.add_argument("--chip", default="both" if sub in (None, "figures") else "n150", choices=["n150", "p150", "both"])
+    ap.add_argument("--chip", default="both" if sub in (None, "figures", "decoder-table") else "n150",
+                    choices=["n150", "p150", "both"])
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--dispatch", default="traced", choices=["traced", "eager", "eager_python"])
     if sub == "table":
@@ -188,8 +213,15 @@ def main(argv: list[str] | None = None) -> int:
     if sub == "validate":
         ap.add_argument("--full", action="store_true", help="every published matmul shape (8k^3 takes minutes)")
         ap.add_argument("--contexts", default="32768", help="flash-decode contexts, comma-separated")
+    if sub == "decoder-table":
+        ap.add_argument("--models", default=DECODER_MODELS)
+        ap.add_argument("--contexts", default=DECODER_CONTEXTS)
+        ap.add_argument("--kv-dtypes", default="bf16,bfp8_b")
+        ap.add_argument("--out", help="default: ttl_kernels/perf/kernel_table.py")
     a = ap.parse_args(argv)
     chips = _chips(a.chip)
+    if sub == "decoder-table":
+        return run_decoder_table(a.models, a.contexts, a.kv_dtypes, chips, a.out)
     if sub == "figures":
         return run_figures(chips, a.json)
     if sub == "table":
@@ -197,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     if sub == "validate":
         from .validate import validate
 
-        validate(full=a.full, json_path=a.json, contexts=tuple(int(c) for c in a.contexts.split(",")))
+        validate(full=a.full, json_path=a.json, contexts=tuple(int(c) for c in a.contexts.split(",")),
+                 command="ttl-perf " + " ".join(argv))
         return 0
     return run_cases(a.cases, chips, a.dispatch, a.sensitivity, a.json)
 

@@ -19,10 +19,12 @@ Sources (short names used in the ``source`` fields):
     rows; fast-dispatch worker grids 8x8 (Wormhole) and 13x10 (Blackhole); its n150 512x512x512 bf16 HiFi2
     row: 49.0 us per op without trace, 20.0 us with trace.
 ``dram-wh`` / ``dram-bh``
-    tt-metal tech_reports/Saturating_DRAM_bandwidth/Saturating_DRAM_bandwidth.md (Wormhole: 288 GB/s spec,
-    267 GB/s microbenchmark, 239-260 GB/s in Llama/Mixtral decode matmuls) and ..._Blackhole.md (p150: 512
-    GB/s spec, 500 GB/s with bank-adjacent readers, 344 GB/s with arbitrary reader placement, 186 GB/s with one
-    outstanding read per core).
+    tt-metal tech_reports/Saturating_DRAM_bandwidth/Saturating_DRAM_bandwidth.md (Wormhole, 12 DRAM banks: 288
+    GB/s spec, 267 GB/s microbenchmark, 239-260 GB/s in Llama3-70B decode matmuls and 243-261 in Mixtral8x7b's,
+    its table "DRAM spec speed / u-benchmark / Llama3-70 decode / Mixtral8x7b decode"; decode matmuls are DRAM
+    sharded, one worker core per bank) and ..._Blackhole.md (p150, 8 DRAM banks: 512 GB/s spec, 500 GB/s with
+    bank-adjacent readers, 344 GB/s with arbitrary reader placement, 186 GB/s with one outstanding read per
+    core).
 ``cycle-estimator``
     tenstorrent/tt-lang docs/development/CycleEstimator.md (main branch): NoC 25.3 B/cycle per core measured
     and a 293-cycle small-transfer floor (tt-metal noc_latencies.yaml) on Wormhole; 60.9 B/cycle on Blackhole
@@ -60,6 +62,10 @@ Sources (short names used in the ``source`` fields):
 ``flashdecode``
     tt-metal tech_reports/FlashAttention/FlashDecode.md: "up to 180 GB/s" KV bandwidth on Wormhole (bf16 Q,
     bfp8 KV, 1 byte per KV element counted), against a 250 GB/s maximum observed.
+``tt-transformers``
+    tt-metal models/tt_transformers/tt/mlp.py (decode: DRAM-sharded matmuls, "These use HiFi2") and
+    model_config.py ``ModelOptimizations.performance`` (bfp4_b MLP weights with LoFi, bfp8_b attention weights;
+    recent versions keep FF2 in bfp8_b and only FF1/FF3 in bfp4_b).
 ``ttnn-0.69``
     the installed ttnn 0.69 ``ComputeConfigDescriptor()`` defaults (read here): math_fidelity HiFi4,
     math_approx_mode False, fp32_dest_acc_en False -- what tt-lang 1.1.1 kernels get.
@@ -114,6 +120,10 @@ _WH = {
     "launch_us": _f(0.7, "us", "llama3-galaxy-perf (traced op-to-op 0.6-1.0 us, Wormhole)"),
     "dispatch_eager_us": _f(29.0, "us", "gemm-flops (n150 512^3: 49.0 us eager - 20.0 us traced)"),
     "dispatch_eager_python_us": _f(600.0, "us", "dflash-readme (~0.6 ms per op, eager Python drafter)"),
+    "matmul_dram_gbps": _f(249.5, "GB/s", "dram-wh (decode matmuls 239-260 GB/s on 288 GB/s DRAM: the midpoint)",
+                           "used for ttnn's DRAM-sharded projection matmuls, not for TT-Lang kernels"),
+    "matmul_cores": _f(12, "cores", "dram-wh (12 DRAM banks, one DRAM-sharded matmul worker per bank); "
+                       "tt-transformers (\"FLOP-bound on 12 cores with HiFi4\")"),
 }
 
 _BH = {
@@ -133,6 +143,10 @@ _BH = {
     "launch_us": _p(0.7, "us", "llama3-galaxy-perf", "Wormhole figure; no Blackhole op-to-op figure found"),
     "dispatch_eager_us": _p(29.0, "us", "gemm-flops", "n150 figure; host-side cost, likely similar"),
     "dispatch_eager_python_us": _p(600.0, "us", "dflash-readme", "host-side, chip-independent"),
+    "matmul_dram_gbps": _p(512.0 * 249.5 / 288.0, "GB/s", "dram-wh ratio",
+                           "Wormhole's decode-matmul share of spec (249.5 / 288) applied to 512 GB/s; no p150 figure"),
+    "matmul_cores": _p(8, "cores", "dram-bh (8 DRAM banks, one bank-adjacent reader per bank)",
+                       "assumes Blackhole's decode matmuls also use one worker per bank"),
 }
 
 # ------------------------------------------------------------------------------------------ cost table
@@ -275,10 +289,13 @@ ETHERNET: dict[str, EthernetLink] = {
 
 @dataclass(frozen=True)
 class Hardware:
-    """The per-device figures of models/alspec/latency.py (same fields, same values), so that module can
-    import them from here.  ``launch_us`` and ``link_latency_us`` are that model's own assumptions (5 us each),
-    not measurements: the measured traced op-to-op gap is ~0.7 us (``figures(chip)["launch_us"]``) and an
-    Ethernet hop ~0.65 us (:data:`ETHERNET`)."""
+    """One device as the ALSpec latency model (models/alspec/latency.py) sees it: roofline figures for kernels the
+    cycle model has no count of, and ``chip``, the chip whose cycle model (:mod:`ttl_kernels.perf.decoder`'s
+    table) times the kernels it has counted.  ``launch_us`` is the per-op cost of the roofline path (the
+    measured traced op-to-op gap for the chips here, the cycle model's per-launch term too); ``dispatch_us`` the
+    eager host cost per op, added only when eager dispatch is asked for; ``matmul_gbps`` the DRAM rate of the
+    projection matmuls; ``link_latency_us`` a fixed cost per chip-to-chip transfer (an assumption: a CCL send
+    is a launch plus handshakes on top of the ~0.65 us hop of :data:`ETHERNET`)."""
 
     name: str
     dram_gbps: float
@@ -288,16 +305,21 @@ class Hardware:
     dram_gb: float
     launch_us: float = 5.0
     link_latency_us: float = 5.0
+    chip: str | None = None
+    dispatch_us: float = 0.0
+    matmul_gbps: float | None = None
     sources: dict = field(default_factory=dict, compare=False)
 
 
 def _roofline(name: str, chip: str, link: EthernetLink | None) -> Hardware:
     f = figures(chip)
+    keys = ("dram_gbps", "attn_gbps", "peak_tflops", "dram_gb", "launch_us", "dispatch_eager_us", "matmul_dram_gbps")
     return Hardware(name, f["dram_gbps"].value, f["attn_gbps"].value, f["peak_tflops"].value,
-                    None if link is None else link.gbps, f["dram_gb"].value,
-                    sources={k: f[k].source for k in ("dram_gbps", "attn_gbps", "peak_tflops", "dram_gb")}
-                    | ({"link_gbps": link.source} if link else {})
-                    | {"launch_us": "assumed by models/alspec/latency.py", "link_latency_us": "assumed"})
+                    None if link is None else link.gbps, f["dram_gb"].value, launch_us=f["launch_us"].value,
+                    link_latency_us=5.0, chip=chip, dispatch_us=f["dispatch_eager_us"].value,
+                    matmul_gbps=f["matmul_dram_gbps"].value,
+                    sources={k: f[k].source for k in keys} | ({"link_gbps": link.source} if link else {})
+                    | {"link_latency_us": "assumed (models/alspec/latency.py; not a measurement)"})
 
 
 HARDWARE: dict[str, Hardware] = {
@@ -307,3 +329,5 @@ HARDWARE: dict[str, Hardware] = {
 }
 
 TILE_BYTES = {"bf16": 2048, "fp32": 4096, "bfp8_b": 1088, "bfp4_b": 576}
+# bytes per element as stored (block floats: 1024 values + one shared exponent per 16 values, per tile)
+ELEMENT_BYTES = {k: v / 1024 for k, v in TILE_BYTES.items()}

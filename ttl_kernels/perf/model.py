@@ -296,8 +296,9 @@ def sensitivity(counts: CallCounts, chip: str, *, min_bytes: int | None = None, 
             continue
         if only_used and is_cost_figure(name) and name not in used:
             continue
-        if name in ("grid_x", "grid_y", "dram_gb", "l1_kib", "peak_tflops", "attn_gbps"):
-            continue  # not inputs of this model (the grid is the one the kernel ran on)
+        if name in ("grid_x", "grid_y", "dram_gb", "l1_kib", "peak_tflops", "attn_gbps", "matmul_dram_gbps",
+                    "matmul_cores"):
+            continue  # not inputs of this model (the grid is the one the kernel ran on; the last two: projections)
         if name.startswith("dispatch_eager") and dispatch == "traced":
             continue
         lo = model(counts, chip, min_bytes=min_bytes, dispatch=dispatch, overrides={name: f.value * 0.5})

@@ -100,14 +100,29 @@ def minimum_bytes(name: str, params: dict, tts: list, outs: list) -> tuple[int, 
         "inputs read once + outputs written once"
 
 
-def _upload(args):
-    return [host.to_device(a) if isinstance(a, torch.Tensor) and a.dim() == 2 else a for a in args]
+def upload_dtypes(name: str, params: dict, n: int) -> list[str | None]:
+    """The device dtype of each of a registry case's ``n`` arguments (None: the torch tensor's own).  The KV
+    caches of the attention kernels and of ``kv_update`` are stored as the case's ``kv_dtype`` / ``dtype`` (a
+    bfp8_b cache is built from bf16 torch tensors, so the tensor's own dtype would upload bf16)."""
+    out: list[str | None] = [None] * n
+    if name in ("flash_decode", "speculative_decode") and n >= 3:
+        out[1] = out[2] = params.get("kv_dtype")
+    elif name == "kv_update" and n >= 2:
+        out[0] = out[1] = params.get("dtype")
+    return out
+
+
+def _upload(args, dtypes=None):
+    dtypes = dtypes or [None] * len(args)
+    return [host.to_device(a, dt) if isinstance(a, torch.Tensor) and a.dim() == 2 else a
+            for a, dt in zip(args, dtypes)]
 
 
 def count_case(name: str, params: dict, chip: str, seed: int | None = 0) -> tuple[CallCounts, int, str]:
     """Run registry kernel ``name`` with ``params`` on ``chip``'s grid: (counts, minimum bytes, rule)."""
     spec = get_spec(name)
-    args = _upload(spec.make_args(seed=seed, **params))
+    raw = spec.make_args(seed=seed, **params)
+    args = _upload(raw, upload_dtypes(name, params, len(raw)))
     tts = [x for x in args if isinstance(x, host.TileTensor)]
     out, counts, _ = count_call(spec.call, args, params, chip=chip)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]

@@ -185,7 +185,7 @@ def validate_flashdecode(contexts=(32768,), dtypes=("bf16", "bfp8_b"), chips=("n
 
 
 def validate(full: bool = False, json_path: str | None = None, matmul_rows: list[int] | None = None,
-             contexts=(32768,), verbose: bool = True) -> dict:
+             contexts=(32768,), verbose: bool = True, command: str | None = None) -> dict:
     rows = list(range(len(PUBLISHED_MATMUL))) if full else matmul_rows
     if verbose:
         print(f"(a) matmul vs tt-lang's published device times on Blackhole 13x10 ({MATMUL_SOURCE})")
@@ -200,8 +200,10 @@ def validate(full: bool = False, json_path: str | None = None, matmul_rows: list
                     leans="under" if all(e < 1 for e in errs) else "over" if all(e > 1 for e in errs) else "mixed"),
         flashdecode={f"{r['kv_dtype']}": dict(useful_gbps=r["call"]["useful_gbps"], error=r["error"], leans=r["leans"])
                      for r in fd if r["chip"] == "n150"})
-    res = dict(summary=summary, matmul=mm, flashdecode=fd,
-               sources=dict(matmul=MATMUL_SOURCE, flashdecode=FLASHDECODE_SOURCE))
+    from .. import env
+
+    res = dict(command=command or "ttl_kernels.perf.validate.validate()", machine=env.machine(), summary=summary,
+               matmul=mm, flashdecode=fd, sources=dict(matmul=MATMUL_SOURCE, flashdecode=FLASHDECODE_SOURCE))
     if verbose:
         s = summary["matmul"]
         print(f"matmul: model / published = {s['error_min']:.2f} .. {s['error_max']:.2f} "

@@ -31,21 +31,28 @@ def latency_md(res: Results, lat: dict) -> tuple[str, dict]:
     """The modelled latency table of one sweep (a device pair vs one chip) and its figures for the summary."""
     meta, paper = lat["meta"], lat["paper"]
     measured = ", ".join(f"{k} x{v:.2f}" for k, v in (lat.get("measured") or {}).items()) or "none"
+    r0 = lat["rows"][0] if lat["rows"] else {}
+    srcs = r0.get("kernel_sources")
+    if srcs:
+        how = (f"cycle model (`ttl_kernels.perf` on {meta['hw']}'s chips; kernels timed {srcs}; "
+               f"{r0.get('dispatch', 'traced')} dispatch; `models/alspec/latency.py`)")
+    else:
+        how = "roofline model (`models/alspec/latency.py`, before the cycle model)"
     out = [f"Modelled decode latency of {meta['model']} on a {meta['hw']} pair vs one chip (S = {meta['chunk']}, batch "
-           "1): roofline model (`models/alspec/latency.py`) at the hit rate measured above (lambda = "
-           "`--latency-lambda`, default 0.10) and at the paper's assumed 0.875; measured kernel traffic multipliers "
-           f"applied: {measured}.  x = speedup over one chip; ovh = attention overhead (the step minus the same step "
+           f"1): {how} at the hit rate measured above (lambda = `--latency-lambda`, default 0.10) and at the paper's "
+           f"assumed 0.875; measured kernel traffic multipliers (roofline kernels only): {measured}.  x = speedup "
+           "over one chip; ovh = attention overhead (the step minus the same step "
            "without attention), one chip / ALSpec.  The paper (Cai et al., ICML 2025): "
            f"**{paper['attention_overhead_reduction_at_128k']}x** lower attention overhead at 128K and "
            f"**{paper['e2e_speedup']}x** end to end, in a different setup ({paper['e2e_setup']}); its proof of "
            f"concept: {paper['poc_setup']}.\n"]
     att = res.load("attention.json")
     m_attn = (lat.get("measured") or {}).get("attn")
-    fl = flash_rows(att) if (m_attn and att) else []
+    fl = flash_rows(att) if (m_attn and att and (not srcs or srcs.get("roofline"))) else []
     if fl and m_attn > fl[-1]["ratio"] * 1.05:
         out.append("> **caveat:** the latency model multiplies every context's attention bytes by the worst "
                    f"flash_decode traffic ratio it found in `traffic.json` (x{m_attn:.2f}, a 1K-context case where "
-                   f"per-core constants dominate), while section 1b traces x{fl[0]['ratio']:.2f} at "
+                   f"per-core constants dominate), while section 1d traces x{fl[0]['ratio']:.2f} at "
                    f"{fl[0]['context'] // 1024}K falling to x{fl[-1]['ratio']:.3f} at {fl[-1]['context'] // 1024}K: "
                    "the single-chip attention time below is overstated at long context (a context-matched multiplier "
                    "belongs in `models.alspec.latency.load_measured`).\n")

@@ -12,22 +12,51 @@ def kernel_rows(k: dict) -> list[list[str]]:
     rows = []
     t = k.get("traffic")
     if t:
-        rows.append(["Kernels: traffic vs minimum", f"{t['within_1_05']}/{t['single_pass']} single-pass instances "
+        rows.append(["Kernels: traffic vs minimum", f"{t['within_1_05']}/{t['single_pass']} gated instances "
                      f"<= 1.05x; worst {t['worst']}; min PCC {t['min_pcc']:.6f}"])
+    w = k.get("worst_first")
+    if w:
+        rows.append(["Kernels: cycle model (1b)", "; ".join(
+            f"{c}: {f['dram_bound']}/{f['n']} instances DRAM-bound, {f['within_1_1']} within 1.1x of their DRAM time; "
+            f"worst {f['worst']}" for c, f in w["chips"].items())])
+    v = k.get("validation")
+    if v:
+        mm = v["matmul"]
+        rows.append(["  validation: matmul vs tt-lang (p150)",
+                     f"model / published {mm['error_min']:.2f} .. {mm['error_max']:.2f} (geomean "
+                     f"{mm['error_geomean']:.2f}, {mm['rows']} shapes, leans {mm['leans']})"])
+        rows.append(["  validation: flash decode 32K vs ttnn (n150)", "; ".join(
+            f"{dt} KV {x['useful_gbps']:.0f} GB/s modelled vs ~{TTNN_GBPS:g} measured: x{x['error']:.2f} "
+            f"(leans {x['leans']})" for dt, x in v["flashdecode"].items())])
     a = k.get("attention")
     if a:
         rows.append(["Decode attention (Llama-3.1-8B, flash)",
                      f"traffic ratio {a['ratio_lo']:.2f}x at {a['lo_ctx'] // 1024}K -> {a['ratio_hi']:.3f}x at "
                      f"{a['hi_ctx'] // 1024}K; {a['kv_cores_hi']} KV cores, max/mean {a['balance_hi']:.2f}"])
-        rows.append([f"  modelled bandwidth at {a['hi_ctx'] // 1024}K (roofline + launch)",
-                     f"n150 {a['gbps_hi_n150']:.0f} GB/s, p150 {a['gbps_hi_p150']:.0f} GB/s (ttnn anchor "
-                     f"~{TTNN_GBPS:g} GB/s measured on Wormhole)"])
+
+        def gb(m: dict) -> str:
+            return f"{m['useful_gbps']:.0f} GB/s ({m['bound']}, x{m['ratio_to_dram']:.2f} DRAM)"
+
+        b8 = a.get("hi_bfp8")
+        rows.append([f"  modelled bandwidth at {a['hi_ctx'] // 1024}K (cycle model)",
+                     f"bf16 KV: n150 {gb(a['hi']['n150'])}, p150 {gb(a['hi']['p150'])}"
+                     + (f"; bfp8_b KV: n150 {gb(b8['n150'])}, p150 {gb(b8['p150'])}" if b8 else "")
+                     + f" (ttnn ~{TTNN_GBPS:g} GB/s measured on Wormhole)"])
+    tgt = k.get("decode_target")
+    if tgt:
+        rows.append([f"Decode step target: {tgt['model']}, {tgt['chip']}, {tgt['dispatch']}, {tgt['precision']} mode, "
+                     f"{tgt['context'] // 1024}K",
+                     f"modelled {tgt['modelled_tok_s']:.1f} tok/s vs {tgt['tok_s']:g} (tt_transformers): "
+                     f"{'reached' if tgt['met'] else 'NOT reached'}; largest op class {tgt['binding']}"])
     ds = k.get("decode_step") or {}
     for name in ("llama-3.1-8b", "qwen3-8b", "tiny-qwen3"):
         if name in ds:
-            r, est = ds[name], ds[name]["model_step_ms_estimate"]
-            rows.append([f"Decode step {name} @ {r['context'] // 1024}K (model)",
-                         f"n150 {est['n150']:.2f} ms, p150 {est['p150']:.2f} ms per token"])
+            r = ds[name]
+            cells = [f"{x['chip']} {x['precision']} {x['tok_s_traced']:.1f} / {x['tok_s_eager']:.1f}"
+                     for x in r["rows"]]
+            ctx = r["context"]
+            rows.append([f"Decode step {name} @ {ctx // 1024 if ctx >= 1024 else ctx}{'K' if ctx >= 1024 else ''} "
+                         "(tok/s traced / eager)", "; ".join(cells)])
     return rows
 
 
