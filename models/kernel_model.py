@@ -28,8 +28,9 @@ the experts a row did not pick) scale each expert's SwiGLU output, and the down 
 weighted sum.  Exact for the selected experts, but it reads all ``E`` experts' weights every step: right for tiny
 shapes, 16x the selected experts' bytes at Qwen3-Coder-30B-A3B (1.2 GB per layer in bf16).  A real-shape step
 gathers instead: the router kernel also writes each row's ``k`` expert ids and weights (``topw``, ``ids``) on the
-device, and a gather matmul driven by that device-side list (ttnn's sparse matmul, or one program per expert
-slot reading the id from DRAM) computes only the selected experts into ``[rows, k * Ip]`` slots, which go through
+device (its dense weights are the mask ttnn's ``sparse_matmul`` takes as ``sparsity``), and a gather matmul
+driven by them (``ttnn.sparse_matmul``, or a tt-metal data-movement kernel per expert slot reading the id from
+DRAM) computes only the selected experts into ``[rows, k * Ip]`` slots, which go through
 the same ``silu_mul`` and ``expert_scale`` (slot weights ``topw``) and a gathered down projection; every shape
 stays static (``k`` slots per row) and nothing is read back.  :func:`compile_step` with ``moe="gathered"``
 lowers those kernel instances; ``ttl_kernels/moe/README.md`` has both paths' modelled costs.

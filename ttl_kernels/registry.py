@@ -60,7 +60,7 @@ def model_dims(dim: str) -> list[int]:
 
 # Kernel families register themselves: each package lists its kernels in ``KERNEL_SPECS``.
 FAMILIES = ("ttl_kernels.eltwise", "ttl_kernels.norm", "ttl_kernels.rope", "ttl_kernels.attention", "ttl_kernels.ccl",
-            "ttl_kernels.layout", "ttl_kernels.sampling")
+            "ttl_kernels.layout", "ttl_kernels.sampling", "ttl_kernels.moe")
 
 
 def _build() -> dict[str, KernelSpec]:
