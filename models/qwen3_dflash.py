@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from models import projection
 from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main
 from models.compare import print_report, run_comparison
 from models.corpus import heldout_prompts
@@ -89,6 +90,22 @@ def check_context(a, target, tokenizer, prompts: list[str], k: int) -> None:
                          f"the kernel model has {ops.max_seq_len} (raise --max-seq-len or shorten the run)")
 
 
+def on_silicon(report: dict, block: int) -> dict | None:
+    """The run's tau on an n150 / p150 (cycle model, :mod:`models.projection`): the run's own target shape, Qwen3-8B
+    and Llama-3.1-8B, traced and eager; plus, labelled a what-if, Qwen3-8B at z-lab's published figure."""
+    if not projection.TABLE.is_file():
+        return None
+    tau = next(iter(report["summary"].values()))["tau"]
+    rows = projection.project(tau, block)
+    what_if = projection.project(projection.ZLAB_TAU_QWEN3_8B, 16, setups=("qwen3-8b",))
+    head = (f"on silicon (cycle model, ctx {projection.CTX}, {projection.PRECISION} weights): plain decoding vs "
+            f"DFlash at this run's tau {tau:.2f}, block {rows[0]['block']}")
+    zlab = (f"what-if: Qwen3-8B at tau {projection.ZLAB_TAU_QWEN3_8B} (z-lab's published lossless speedup; tau is at "
+            "least that), block 16")
+    text = projection.format_rows(rows, head) + "\n" + projection.format_rows(what_if, zlab)
+    return {"tau": tau, "rows": rows, "what_if_zlab_qwen3_8b": what_if, "text": text}
+
+
 def main(argv: list[str]) -> int:
     if "--alspec" in argv:  # ALSpec sweep on this entry's target (options of models/llama_alspec.py)
         argv = [x for x in argv if x != "--alspec"]
@@ -132,7 +149,10 @@ def main(argv: list[str]) -> int:
         report["device_memory"] = fit_report(target.config, weights_dtype=a.weights_dtype,
                                              act_dtype=target.ops.dtype, kv_dtype=target.ops.kv_dtype,
                                              max_seq_len=target.ops.max_seq_len, draft=draft.config)
+    report["on_silicon"] = on_silicon(report, runner.k + 1)
     print_report(report, tokenizer, a)
+    if report["on_silicon"]:
+        print("\n" + report["on_silicon"]["text"])
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps(report, indent=1))
