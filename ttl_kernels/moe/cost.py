@@ -11,7 +11,7 @@ compute against the gathered compute, per chip, weight precision and step (a dec
 
 ``D`` is the number of distinct experts a step touches: ``k`` for one decode token; for a block of ``rows``
 tokens its expectation under uniform routing, ``E (1 - (1 - k / E) ** rows)`` (82.4 of 128 for a 16-token block
-at k = 8: the measured average of the reference on random inputs is the same).  The gathered matmuls are modelled
+at k = 8; the reference measures about 82 on random inputs).  The gathered matmuls are modelled
 as one ttnn sparse / gather matmul per projection (:func:`ttl_kernels.perf.decoder.projection` over the ``D``
 experts' weights; the tiles of the (row, expert) pairs, rows padded to a tile per expert); driving one program
 per expert slot instead adds ``launch_us`` per extra launch (``per_expert_launch_us`` in the rows).  TT-Lang

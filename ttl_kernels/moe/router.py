@@ -22,30 +22,33 @@ pushes its new value at the back, so the row never leaves L1; ``g`` walks the gl
     p   = logits, the last tile capped at -FLT_MAX on its padding columns     (cast from bf16 in L1)
     M   = rowmax(p)                          tile-wise max over the ET tiles, then a 5-step butterfly
     e   = exp(p - M);  S = sum_t e_t @ ONES  (every column of S holds the row sum)
-    p   = e / S                              the probabilities;  round 0's max is exp(0) / S = 1 / S
+    p   = e / S                              the probabilities
     k rounds:
-      M   = rowmax(p)                        (butterfly; round 0: 1 / S)
-      I   = rowmin(p == M ? g : 4096)        the lowest expert id holding M (butterfly min)
+      M   = rowmax(p)                        tile-wise (in the previous pass), then the butterfly
+      I   = rowmin(p >= M ? g : 4096)        the lowest expert id holding M (butterfly min)
       topw += M * C_r;  ids += I * C_r        C_r = [colidx == r], from a running tile of r
       oh  = (g == I);  wts += oh * p;  p = p (1 - oh) - oh     the chosen expert drops to -1
     renormalise (norm_topk_prob):  T = topw @ ONES;  topw /= T;  wts /= T
 
-Ties go to the lowest expert id (``p == M`` is exact equality of fp32 values: ``1 - sign(M - p)``), so equal
-probabilities are chosen in id order; ``torch.topk`` (transformers, :func:`reference.moe.route`) picks an
-implementation-defined set when a tie straddles the k-th place (the reference module explains; the sets agree
-otherwise).  Padding columns (expert ids ``>= E``) never win: their probability is 0, every real unselected
-expert has ``p >= 0`` and a lower id, and ``k <= E`` leaves one in every round.  Selected experts hold -1, below
-every probability.  Logits must be finite (a NaN or infinity makes the row's results NaN).
+Ties go to the lowest expert id: ``p >= M`` (``1 - relu(sign(M - p))``) is exact equality of fp32 values on the
+simulator, where M is one of the p, so equal probabilities are chosen in id order; ``torch.topk`` (transformers,
+:func:`reference.moe.route`) picks an implementation-defined set when a tie straddles the k-th place (the
+reference module explains; the sets agree otherwise).  Padding columns (expert ids ``>= E``) never win: their
+probability is 0, every real unselected expert has ``p >= 0`` and a lower id, and ``k <= E`` leaves one in every
+round.  Selected experts hold -1, below every probability.  Logits must be finite (a NaN or infinity makes the
+row's results NaN).
 
 Exactness of the ids: every id and key is an integer below 4096, exact in tf32 (the 19-bit format of a Tensix
 source register) and fp32; butterflies and column masks are single products with weight 1.  The probabilities
-are compared in fp32 on the simulator; on silicon a comparison reads them at the precision the unpacker gives
-(tf32 unless fp32 DST unpacking is on: not checked here), which can only turn near-ties into ties (then the
-lowest id wins).
+are compared in fp32 on the simulator.  On silicon the butterflies carry them through the source registers
+(tf32): testing ``p >= M`` rather than ``p == M`` keeps the maximum's expert a candidate when that conversion
+rounds M down, and near-ties within tf32 precision go to the lowest id; a conversion rounding M up past every p
+would leave no candidate (id 4096).  Not checked on hardware.
 
-Cost per tile row: ET typecasts (bf16), 2 ET + 1 divisions (+ ET + 1 with renormalisation), ET exps, ET + 2 x 5 x k
+Cost per tile row: ET typecasts (bf16), ET divisions (+ ET + 1 with renormalisation), ET exps, 5 + 2 x 5 x k
 butterfly matmuls, about 12 k ET element-wise tile ops and the FIFO copies; DRAM: the logits once, one constant
-tile per core, the results once.
+tile per core, the results once.  Modelled (``ttl_kernels.perf``) at 128 experts, k = 8, one tile row: about
+260 us on n150, 170 us on p150, compute- and hand-off-bound.
 """
 
 from __future__ import annotations
@@ -259,45 +262,52 @@ def make_router(plan: RouterPlan, backend: str):
                     mx.pop()
                     with acc_dfb.wait() as a0, s_dfb.reserve() as sb:
                         sb.store(a0 @ one)
-                    # p = e / S; round 0's max is exp(0) / S
+                    # p = e / S, and its tile-wise max for round 0
                     s = s_dfb.wait()
-                    for _t in range(ET):
-                        with p_dfb.wait() as pv, p_dfb.reserve() as pn:
-                            pn.store(pv / s)
-                    with mx_dfb.reserve() as mb:
-                        mb.store(one / s)
+                    for t in range(ET):
+                        with p_dfb.wait() as pv, xw_dfb.reserve() as qn:
+                            qn.store(pv / s)
+                        with xw_dfb.wait() as qv:
+                            with p_dfb.reserve() as pn:
+                                pn.store(qv)
+                            if t == 0:
+                                with acc_dfb.reserve() as an:
+                                    an.store(qv)
+                            else:
+                                with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                    an.store(ttl.math.max(a0, qv))
                     s.pop()
                     with cm_dfb.reserve() as cn:
                         cn.store(col - col)  # the round r in every element (0)
                     for r in range(K):
-                        if r > 0:
-                            with acc_dfb.wait() as a0:
-                                with d_dfb.reserve() as db:
-                                    db.store(a0 @ p1)
-                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                    wb.store(ttl.math.max(a0, db))
-                            with bw_dfb.wait() as w0:
-                                with d_dfb.reserve() as db:
-                                    db.store(w0 @ p2)
-                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                    wb.store(ttl.math.max(w0, db))
-                            with bw_dfb.wait() as w0:
-                                with d_dfb.reserve() as db:
-                                    db.store(w0 @ p4)
-                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                    wb.store(ttl.math.max(w0, db))
-                            with bw_dfb.wait() as w0:
-                                with d_dfb.reserve() as db:
-                                    db.store(w0 @ p8)
-                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                    wb.store(ttl.math.max(w0, db))
-                            with bw_dfb.wait() as w0:
-                                with d_dfb.reserve() as db:
-                                    db.store(w0 @ p16)
-                                with d_dfb.wait() as db, mx_dfb.reserve() as rb:
-                                    rb.store(ttl.math.max(w0, db))
+                        # M = the row max of p (the tile-wise max came with the previous pass)
+                        with acc_dfb.wait() as a0:
+                            with d_dfb.reserve() as db:
+                                db.store(a0 @ p1)
+                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                wb.store(ttl.math.max(a0, db))
+                        with bw_dfb.wait() as w0:
+                            with d_dfb.reserve() as db:
+                                db.store(w0 @ p2)
+                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                wb.store(ttl.math.max(w0, db))
+                        with bw_dfb.wait() as w0:
+                            with d_dfb.reserve() as db:
+                                db.store(w0 @ p4)
+                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                wb.store(ttl.math.max(w0, db))
+                        with bw_dfb.wait() as w0:
+                            with d_dfb.reserve() as db:
+                                db.store(w0 @ p8)
+                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                wb.store(ttl.math.max(w0, db))
+                        with bw_dfb.wait() as w0:
+                            with d_dfb.reserve() as db:
+                                db.store(w0 @ p16)
+                            with d_dfb.wait() as db, mx_dfb.reserve() as rb:
+                                rb.store(ttl.math.max(w0, db))
                         mx = mx_dfb.wait()
-                        # I = the lowest expert id holding M: key = id where p == M, 4096 elsewhere
+                        # I = the lowest expert id holding M: key = id where p >= M (p == M here), 4096 elsewhere
                         with g_dfb.reserve() as gn:
                             gn.store(col)
                         for t in range(ET):
