@@ -55,11 +55,12 @@ env.apply_defaults()  # before torch loads: OMP_WAIT_POLICY, HF offline
 
 import torch
 
-from models.corpus import heldout_prompts
+from models.corpus import heldout_prompts, ood_prompts
+from models.dflash_step import StepDFlashRunner
+from models.fast_torch import FastDFlashRunner, FastTorchTarget
 from models.sampling import SamplingParams
 from models.speculative import (
     AutoregressiveDraft,
-    DFlashRunner,
     Generation,
     layer_skip,
     plain_generate,
@@ -251,22 +252,22 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
     from models.qwen3_dflash import random_draft
 
     model, tok = load_decoder(dirs["target"])
-    if a.backend == "torch":
-        target = TorchTarget(model)
+    try:
+        mask = int(tok.convert_tokens_to_ids("<|MASK|>"))
+    except (KeyError, TypeError, ValueError):
+        mask = 1
+    eos = getattr(tok, "eos_token_id", None)
+    stop = [eos] if eos is not None else []
+    ident = dict(name=_rel(dirs["target"]), stop_tokens=stop, mask_token_id=mask)
+    if a.backend == "torch":  # our loop on the torch fast path (models/fast_torch.py), as the main job runs it
+        target = FastTorchTarget(model, **ident)
     else:
         from ttl_kernels import runtime
 
         runtime.use_backend("sim")
         from models.kernel_model import KernelTarget
 
-        target = KernelTarget(model, max_seq_len=a.prompt_tokens + a.max_new_tokens + 40)
-    try:
-        target.mask_token_id = int(tok.convert_tokens_to_ids("<|MASK|>"))
-    except (KeyError, TypeError, ValueError):
-        target.mask_token_id = 1
-    eos = getattr(tok, "eos_token_id", None)
-    stop = [eos] if eos is not None else []
-    target.stop_tokens = stop
+        target = KernelTarget(model, max_seq_len=a.prompt_tokens + a.max_new_tokens + 40, **ident)
     params = SamplingParams(0.0, None, None)
     info: dict = {"target": _rel(dirs["target"]), "target_layers": model.config.num_layers}
     methods = []
@@ -302,7 +303,8 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
             else:
                 dd = random_draft(target, block, a.seed)
                 src = "random weights"
-            runner = DFlashRunner(dd, target, block_size=block, name=name)
+            make = FastDFlashRunner if a.backend == "torch" else StepDFlashRunner
+            runner = make(dd, target, block_size=block, name=name)
             trained_block = dd.config.block_size
             info[name] = {"dir": src, "block_size": block, "trained_block_size": trained_block,
                           "layers": dd.config.num_layers, "target_layer_ids": list(dd.config.target_layer_ids)}
@@ -371,7 +373,11 @@ def run(a) -> dict:
         methods, target, model, tok, info = build_methods(a, wanted, dirs, notes)
         trained = status["target"].startswith("trained")
         info["target"] = status["target"] if trained else "random stand-in (no trained target)"
-        prompts = heldout_prompts(tok, a.num_prompts, a.prompt_tokens)
+        if a.prompt_set == "ood":
+            prompts = ood_prompts(tok, a.num_prompts, a.prompt_tokens)
+        else:
+            prompts = heldout_prompts(tok, a.num_prompts, a.prompt_tokens)
+        info["prompt_set"] = a.prompt_set
         if isinstance(tok, ByteTokenizer):
             notes.append("no tokenizer: byte-level stand-in tokenizer")
         if len(prompts) < a.num_prompts:
@@ -601,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="", help="comma-separated subset (torch default: "
                     f"{','.join(DEFAULT_METHODS['torch'])}; sim default: {','.join(DEFAULT_METHODS['sim'])})")
     ap.add_argument("--num-prompts", type=int, default=None, help="held-out prompts (default: 8 torch, 2 sim)")
+    ap.add_argument("--prompt-set", choices=("heldout", "ood"), default="heldout",
+                    help="held-out stdlib file prefixes, or 'ood': installed third-party package sources")
     ap.add_argument("--prompt-tokens", type=int, default=128,
                     help="prompt length cap (held-out file prefixes cut at a line end)")
     ap.add_argument("--max-new-tokens", type=int, default=None, help="default: 96 torch, 16 sim")
@@ -636,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         doc = run(a)
     except (ValueError, FileNotFoundError) as e:
         ap.error(str(e))
-    out = Path(a.json or RESULTS / f"speculative_{a.backend}.json")
+    suffix = "" if a.prompt_set == "heldout" else f"_{a.prompt_set}"
+    out = Path(a.json or RESULTS / f"speculative_{a.backend}{suffix}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     stem = out.with_suffix("")
     doc["plots"] = [] if a.no_plots else [_rel(Path(p)) for p in plots(doc, stem)]

@@ -70,6 +70,8 @@ def commands(quick: bool) -> list[Command]:
         Command("kernels", "decode_step",
                 ["bench/decode_step.py"] + (["--models", "tiny-qwen3,llama-3.1-8b"] if quick else []), SIM),
         Command("speculative", "speculative_torch", ["bench/speculative.py", *spec_t, "--skip-layers", "1,2,3"]),
+        Command("speculative", "speculative_torch_ood", ["bench/speculative.py", *spec_t, "--skip-layers", "2",
+                                                         "--prompt-set", "ood"]),
         Command("sim", "speculative_sim", ["bench/speculative.py", "--backend", "sim", *spec_s], SIM),
         Command("alspec", "alspec_swap", ["bench/alspec.py"], SIM),
     ]

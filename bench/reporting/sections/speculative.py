@@ -59,10 +59,13 @@ def details(doc: dict) -> str:
     return "\n".join(out)
 
 
-def torch_part(res: Results, d: dict, summ: dict) -> list[str]:
+def torch_part(res: Results, d: dict, summ: dict, key: str = "torch") -> list[str]:
     st = d["settings"]
-    out = [f"\nTarget: {st['target']}; {st['prompts']} held-out prompts (prefixes of held-out stdlib files, <= "
-           f"{st['prompt_tokens_max']} tokens), {st['max_new_tokens']} new tokens, greedy; methods interleaved per "
+    kind = ("out-of-distribution prompts (prefixes of installed third-party package sources, code the tiny models "
+            "never saw)" if d["settings"].get("prompt_set") == "ood" else
+            "held-out prompts (prefixes of held-out stdlib files)")
+    out = [f"\nTarget: {st['target']}; {st['prompts']} {kind}, <= "
+           f"{st['prompt_tokens_max']} tokens, {st['max_new_tokens']} new tokens, greedy; methods interleaved per "
            "prompt (rotated order), each warmed up once.  Speedup = tokens/s over our plain decode's tokens/s in "
            "the same run (aggregate; the median of the per-prompt ratios beside it).  tau: ours = tokens per "
            "verify step (bonus included); HF = new tokens / target forwards (counted, prefill included).\n"]
@@ -70,8 +73,12 @@ def torch_part(res: Results, d: dict, summ: dict) -> list[str]:
     out += notes(d["notes"])
     out += [table(d, False), "\n" + details(d) + "\n"]
     out += [f"![{Path(p).stem}]({Path(p).name})" for p in d.get("plots", [])]
-    summ["torch"] = d
+    summ[key] = d
     return out
+
+
+def torch_ood_part(res: Results, d: dict, summ: dict) -> list[str]:
+    return torch_part(res, d, summ, "torch_ood")
 
 
 def sim_part(res: Results, s: dict, summ: dict) -> list[str]:
@@ -91,6 +98,8 @@ def sim_part(res: Results, s: dict, summ: dict) -> list[str]:
 
 PARTS: list[Part] = [
     ("speculative_torch.json", "## 2. Speculative decoding, torch backend (CPU)\n", "speculative_torch", torch_part),
+    ("speculative_torch_ood.json", "\n### 2b. The same on out-of-distribution prompts\n", "speculative_torch_ood",
+     torch_ood_part),
     ("speculative_sim.json", "\n## 3. Speculative decoding, simulator backend (the target on the TT-Lang kernels)\n",
      "speculative_sim", sim_part),
 ]
