@@ -16,6 +16,7 @@ import socket
 
 import pytest
 import torch
+from _hf_parity import built_once
 from safetensors.torch import load_file, save_file
 from test_reference_models import make_hf_model, save_hf_model
 
@@ -38,23 +39,14 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
-_CACHE: dict[str, tuple] = {}
+def _build(name: str, d):
+    hf = make_hf_model(name)
+    save_hf_model(hf, name, d)
+    _save_tokenizer(d)
+    return d, hf
 
 
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    """name -> (pristine checkpoint dir with a tokenizer, HF model); copy before modifying."""
-
-    def get(name: str):
-        if name not in _CACHE:
-            hf = make_hf_model(name)
-            d = tmp_path_factory.mktemp(name)
-            save_hf_model(hf, name, d)
-            _save_tokenizer(d)
-            _CACHE[name] = (d, hf)
-        return _CACHE[name]
-
-    return get
+ckpt = built_once(_build)  # name -> (pristine checkpoint dir with a tokenizer, HF model); copy before modifying
 
 
 def _save_tokenizer(d) -> None:
@@ -64,7 +56,8 @@ def _save_tokenizer(d) -> None:
     vocab = {w: i for i, w in enumerate(["[UNK]", "<s>", "</s>"] + WORDS)}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", bos_token="<s>", eos_token="</s>").save_pretrained(str(d))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", bos_token="<s>", eos_token="</s>")
+    fast.save_pretrained(str(d))
 
 
 def _copy(src, tmp_path, name="ck"):
@@ -143,7 +136,8 @@ def test_reference_loader_config_old_and_new_rope_spelling_agree():
     plain_old = DecoderConfig.from_hf({**base, "rope_theta": 1e6})
     assert plain_new == plain_old and plain_new.rope_scaling is None and plain_new.rope_theta == 1e6
     assert DecoderConfig.from_hf(base).rope_theta == 10000.0  # HF default_theta
-    assert DecoderConfig.from_hf({**{k: v for k, v in base.items() if k != "architectures"}, "model_type": "qwen3"}).qk_norm
+    unnamed = {k: v for k, v in base.items() if k != "architectures"}
+    assert DecoderConfig.from_hf({**unnamed, "model_type": "qwen3"}).qk_norm
     # HF's own parse of both spellings agrees with ours
     from transformers import LlamaConfig
 
@@ -299,7 +293,9 @@ def test_reference_loader_leaves_the_environment_alone_and_entry_defaults_go_off
 
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(var, raising=False)
+    before = dict(vars(reference.hf))
     importlib.reload(reference.hf)  # importing the loader writes nothing
+    vars(reference.hf).update(before)  # later tests raise and catch the classes they imported (CheckpointError)
     assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ
     env.apply_defaults()  # what every entry point calls first
     assert os.environ["HF_HUB_OFFLINE"] == "1"

@@ -2,7 +2,7 @@
 config parsing, its checkpoint loading and its bad-input errors.
 
 Tiny random ``Qwen3MoeForCausalLM`` models are built with transformers' own ``Qwen3MoeConfig``, every
-parameter re-randomised (norm weights too; strong o_proj / down_proj outputs, as in test_reference_models.py),
+parameter re-randomised (norm weights too; strong o_proj / down_proj outputs: tests/_hf_parity.py),
 saved with ``save_pretrained`` (one of them sharded) and loaded with ``reference.hf.load_pretrained``.  The
 configs mix dense and sparse layers (``decoder_sparse_step`` 1 and 2, ``mlp_only_layers`` non-empty),
 ``norm_topk_prob`` true and false, top-1 to top-3 routing, tied and untied embeddings.
@@ -19,10 +19,9 @@ Run with ``-s`` to see the parity figures (lines starting ``PARITY``).
 
 from __future__ import annotations
 
-import copy
 import json
-import math
 
+import _hf_parity as parity
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -32,11 +31,8 @@ from reference.config import DecoderConfig
 from reference.decoder import KVCache, greedy_generate
 from reference.hf import CheckpointError, load_pretrained
 from reference.moe import Qwen3MoeModel, SparseMoeBlock, route
-from ttl_kernels.host import SENTINEL
 from ttl_kernels.testing import pcc
 
-ATOL_FP32 = 1e-5
-RTOL_FP32 = 1e-4
 ROPE = {"rope_type": "default", "rope_theta": 1000000.0}
 
 # name -> (HF Qwen3MoeConfig kwargs, save sharded?)
@@ -66,58 +62,20 @@ NAMES = list(TINY)
 def make_hf_model(name: str, seed: int = 0):
     from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
 
-    cfg = Qwen3MoeConfig(**copy.deepcopy(TINY[name][0]))
-    torch.manual_seed(seed)
-    model = Qwen3MoeForCausalLM._from_config(cfg, attn_implementation="eager")
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for pname, p in model.named_parameters():  # tied weights appear once
-            if pname.endswith("norm.weight"):
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
-            elif "embed_tokens" in pname:
-                p.copy_(0.7 * torch.randn(p.shape, generator=g))
-            elif pname.endswith(("o_proj.weight", "down_proj.weight", "experts.down_proj")):
-                p.copy_(3.0 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[-1]))
-            elif pname.endswith("mlp.gate.weight"):  # router: logits O(1-3), so top-k picks vary token to token
-                p.copy_(2.0 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[-1]))
-            else:
-                p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(p.shape[-1]))
+    model = parity.hf_model(Qwen3MoeConfig, Qwen3MoeForCausalLM, TINY[name][0], seed)
     model.generation_config.eos_token_id = None
     model.generation_config.pad_token_id = 0
-    return model.eval()
+    return model
 
 
-_BUILT: dict[str, tuple] = {}
+def _build(name: str, d):
+    """(checkpoint dir, HF fp32 model, our fp32 model, our config)."""
+    hf = make_hf_model(name)
+    parity.save(hf, d, TINY[name][1])
+    return (d, hf, *load_pretrained(d, FP32))
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """name -> (checkpoint dir, HF fp32 model, our fp32 model, our config), built once per module."""
-
-    def get(name: str):
-        if name not in _BUILT:
-            hf = make_hf_model(name)
-            d = tmp_path_factory.mktemp(name)
-            hf.save_pretrained(str(d), max_shard_size="40KB" if TINY[name][1] else "5GB")
-            ours, cfg = load_pretrained(d, FP32)
-            _BUILT[name] = (d, hf, ours, cfg)
-        return _BUILT[name]
-
-    return get
-
-
-def _report(name: str, what: str, ours: torch.Tensor, ref: torch.Tensor) -> None:
-    err = (ours.float() - ref.float()).abs()
-    print(f"PARITY {name:26s} {what:34s} max_abs={err.max().item():.3e} (|ref|max={ref.abs().max().item():.2f})")
-
-
-def _close(ours: torch.Tensor, ref: torch.Tensor) -> None:
-    atol = ATOL_FP32 * max(1.0, ref.float().abs().max().item())
-    torch.testing.assert_close(ours.float(), ref.float(), rtol=RTOL_FP32, atol=atol)
-
-
-def _ids(cfg: DecoderConfig, *shape: int, seed: int) -> torch.Tensor:
-    return torch.randint(0, cfg.vocab_size, shape, generator=torch.Generator().manual_seed(seed))
+tiny = parity.built_once(_build)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -137,40 +95,21 @@ def test_moe_layers_are_sparse_where_transformers_puts_experts(tiny, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_moe_prefill_and_20_decode_steps_match_hf(tiny, name):
     _, hf, ours, cfg = tiny(name)
-    B, P, STEPS = 2, 12, 20
-    ids = _ids(cfg, B, P + STEPS, seed=1)
-    cache = KVCache.empty(cfg, B, P + STEPS, FP32, fill=SENTINEL)
-    with torch.no_grad():
-        ref = hf(ids[:, :P], use_cache=True)
-        out = ours(ids[:, :P], cache)
-        _report(name, "fp32 prefill logits", out.logits, ref.logits)
-        _close(out.logits, ref.logits)
-        pkv = ref.past_key_values
-        got, exp = [], []
-        for t in range(P, P + STEPS):
-            ref = hf(ids[:, t:t + 1], past_key_values=pkv, use_cache=True)
-            pkv = ref.past_key_values
-            out = ours(ids[:, t:t + 1], cache)
-            _close(out.logits, ref.logits)
-            got.append(out.logits)
-            exp.append(ref.logits)
-        _report(name, f"fp32 {STEPS} decode steps logits", torch.cat(got, 1), torch.cat(exp, 1))
-        # hidden states of every layer (the DFlash taps) too
-        full = hf(ids[:, :P], output_hidden_states=True)
-        mine = ours(ids[:, :P], taps=list(range(cfg.num_layers - 1)))
+    ids, _, _ = parity.check_fp32_against_hf(name, hf, ours, cfg)
+    with torch.no_grad():  # hidden states of every layer (the DFlash taps) too
+        full = hf(ids[:, :12], output_hidden_states=True)
+        mine = ours(ids[:, :12], taps=list(range(cfg.num_layers - 1)))
         for k, h in enumerate(mine.hidden_taps):
-            _close(h, full.hidden_states[k + 1])
-    assert cache.lengths.tolist() == [P + STEPS] * B
+            parity.close(h, full.hidden_states[k + 1])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_moe_greedy_generate_equals_hf_generate(tiny, name):
     _, hf, ours, cfg = tiny(name)
-    ids = _ids(cfg, 3, 7, seed=3)
+    ids = parity.random_ids(cfg, 3, 7, seed=3)
     with torch.no_grad():
         mine = greedy_generate(ours, ids, 20)
-        ref = hf.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=20,
-                          eos_token_id=None, pad_token_id=0)
+        ref = parity.hf_greedy(hf, ids, 20)
     assert torch.equal(mine, ref), f"{mine}\n{ref}"
     assert len(set(mine[:, 7:].flatten().tolist())) > 3  # the generation is not a fixed point
 
@@ -178,32 +117,10 @@ def test_moe_greedy_generate_equals_hf_generate(tiny, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_moe_bf16_matches_hf_bf16(tiny, name):
     """bf16: ours vs HF ``from_pretrained(dtype=bfloat16)``, prefill + 5 decode steps and greedy generation."""
-    from transformers import AutoModelForCausalLM
-
     d, _, _, cfg = tiny(name)
     ours, _ = load_pretrained(d, BF16)
     assert ours.dtype == BF16 and ours.layers[cfg.sparse_layers[0]].mlp.experts[0].up_proj.weight.dtype == BF16
-    hf16 = AutoModelForCausalLM.from_pretrained(str(d), dtype=BF16, attn_implementation="eager").eval()
-    ids = _ids(cfg, 2, 21, seed=4)
-    cache = KVCache.empty(cfg, 2, 21, BF16, fill=SENTINEL)
-    with torch.no_grad():
-        ref = hf16(ids[:, :16], use_cache=True)
-        got, exp = [ours(ids[:, :16], cache).logits], [ref.logits.float()]
-        pkv = ref.past_key_values
-        for t in range(16, 21):
-            ref = hf16(ids[:, t:t + 1], past_key_values=pkv, use_cache=True)
-            pkv = ref.past_key_values
-            got.append(ours(ids[:, t:t + 1], cache).logits)
-            exp.append(ref.logits.float())
-        got, exp = torch.cat(got, 1), torch.cat(exp, 1)
-        _report(name, "bf16 prefill+5 decode logits", got, exp)
-        assert pcc(got, exp) >= 0.999
-        assert (got - exp).abs().max().item() <= 2.0 ** -7 * exp.abs().max().item()
-        hf16.generation_config.eos_token_id = None
-        mine = greedy_generate(ours, ids[:, :6], 20)
-        theirs = hf16.generate(ids[:, :6], attention_mask=torch.ones_like(ids[:, :6]), do_sample=False,
-                               max_new_tokens=20, eos_token_id=None, pad_token_id=0)
-    assert torch.equal(mine, theirs)
+    parity.check_bf16_against_hf(name, d, ours, cfg, 20)
 
 
 def test_moe_against_hf_eager_experts(tiny):
@@ -213,16 +130,16 @@ def test_moe_against_hf_eager_experts(tiny):
 
     name = "moe_step1_mlponly_norm"
     d, _, ours, cfg = tiny(name)
-    ids = _ids(cfg, 2, 16, seed=5)
+    ids = parity.random_ids(cfg, 2, 16, seed=5)
     with torch.no_grad():
         for dtype in (FP32, BF16):
             hf = AutoModelForCausalLM.from_pretrained(str(d), dtype=dtype, attn_implementation="eager",
                                                       experts_implementation="eager").eval()
             mine = ours if dtype == FP32 else load_pretrained(d, BF16)[0]
             got, exp = mine(ids).logits, hf(ids).logits.float()
-            _report(name, f"{'fp32' if dtype == FP32 else 'bf16'} prefill vs HF eager experts", got, exp)
+            parity.report(name, f"{'fp32' if dtype == FP32 else 'bf16'} prefill vs HF eager experts", got, exp)
             if dtype == FP32:
-                _close(got, exp)
+                parity.close(got, exp)
             else:
                 assert pcc(got, exp) >= 0.999
 
@@ -256,18 +173,18 @@ def test_moe_block_routes_each_row_on_its_own(tiny):
     """A block of T rows in one forward equals T one-row forwards (routing is per row), and padded rows of a
     batched step (num_valid) do not disturb the valid ones."""
     _, _, ours, cfg = tiny("moe_step2_nonorm_tied")
-    ids = _ids(cfg, 1, 14, seed=6)
+    ids = parity.random_ids(cfg, 1, 14, seed=6)
     with torch.no_grad():
         c1, c2 = KVCache.empty(cfg, 1, 14), KVCache.empty(cfg, 1, 14)
         ours(ids[:, :6], c1)
         ours(ids[:, :6], c2)
         block = ours(ids[:, 6:], c1).logits
         steps = torch.cat([ours(ids[:, t:t + 1], c2).logits for t in range(6, 14)], 1)
-        _close(block, steps)
+        parity.close(block, steps)
         two = torch.stack([ids[0, :10], torch.cat([ids[0, :4], torch.full((6,), 3)])])
         both = ours(two, num_valid=[10, 4]).logits
         alone = ours(ids[:, :4]).logits
-        _close(both[1:, :4], alone)
+        parity.close(both[1:, :4], alone)
 
 
 # ----------------------------------------------------------------------------------------------------------
