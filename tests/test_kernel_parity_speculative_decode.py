@@ -28,7 +28,16 @@ from _kernel_helpers import assert_rejected
 from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
-from test_kernel_parity_attention import check_close, decode_case, make_inputs, quantised, thorough
+from test_kernel_parity_attention import (
+    POISON,
+    check_close,
+    decode_case,
+    kv_read_bytes,
+    make_inputs,
+    poison_past_tile,
+    quantised,
+    thorough,
+)
 
 from reference import BF16
 from reference import attention as ref
@@ -131,6 +140,66 @@ def test_kernel_parity_speculative_decode_junk_past_pos(case, seed):
         assert torch.equal(a, b)
 
 
+@examples(6)
+@given(case=decode_case(max_batch=2, max_tiles=16), seed=st.integers(0, 2**31 - 1), value=st.sampled_from(POISON))
+def test_kernel_parity_speculative_decode_nan_inf_past_the_tile_of_pos(case, seed, value):
+    """NaN / Inf bit patterns (or the largest finite values) in every whole tile past the one holding pos, and
+    large finite junk in that tile past pos: every output, the verdict included, is bit-identical (bf16 and
+    bfp8_b caches)."""
+    c = case
+    q, k, v = make_inputs(c["batch"], c["n_q"], c["n_kv"], c["head_dim"], c["s_max"], c["positions"], seed,
+                          fill=1.0e4)
+    k2, v2 = poison_past_tile(k, v, c["positions"], value)
+    spec = make_speculative_decode(0.1, c["chunk"])
+    r1 = spec(q, k, v, c["positions"], kv_dtype=c["kv_dtype"])
+    r2 = spec(q, k2, v2, c["positions"], kv_dtype=c["kv_dtype"])
+    for a, b in zip(r1, r2):
+        assert torch.equal(a, b), (c, value)
+    check_outputs(r2, q, k, v, c["positions"], c["chunk"], 0.1, c["kv_dtype"], str(c))
+
+
+@pytest.mark.parametrize("kv_dtype", ["bf16", "bfp8_b"])
+@pytest.mark.parametrize("value", POISON[:3])
+def test_kernel_parity_speculative_decode_shared_block_nan_inf_past_the_block(kv_dtype, value):
+    """The shared-block path (a verification block: B query rows of ONE sequence reading its one cache, plans
+    marked ``shared_kv``): NaN / Inf in every tile past the last row's tile change no output and no verdict."""
+    positions, n_q, n_kv, D, s_max, chunk = [300, 301, 302, 303], 8, 2, 64, 512, 64
+    g = torch.Generator().manual_seed(9)
+    q = torch.randn(len(positions), n_q, D, generator=g).to(BF16)
+    k = torch.randn(1, n_kv, s_max, D, generator=g).to(BF16)
+    v = torch.randn(1, n_kv, s_max, D, generator=g).to(BF16)
+    op = make_speculative_decode(0.1, chunk)
+    outs = []
+    for kk, vv in [(k, v), poison_past_tile(k, v, positions, value, shared=True)]:
+        a = parse(q, kk, vv, positions, chunk_size=chunk, scale=None, kv_dtype=kv_dtype, n_q=n_q, shared_kv=True)
+        outs.append([host.to_torch(t) for t in op.run(a.upload())])
+    for a, b in zip(*outs):
+        assert torch.equal(a, b)
+    exact = decode_o_from_tiles(outs[1][0], len(positions), n_q, n_kv)
+    kq, vq = quantised(k, kv_dtype), quantised(v, kv_dtype)
+    for i, p in enumerate(positions):
+        check_close(exact[i:i + 1], ref.sdpa_decode(q[i:i + 1], kq, vq, [p]), f"row {i}")
+
+
+def test_speculative_decode_numpy_positions_and_empty_batch():
+    """numpy integer positions mean the same as Python ints; an empty batch is a ValueError naming q before any
+    upload; a cache with no KV heads names k_cache."""
+    np = pytest.importorskip("numpy")
+    from ttl_kernels import audit
+
+    q, k, v = make_inputs(2, 8, 2, 64, 256, [200, 7], 0)
+    r = speculative_scaled_dot_product_attention_decode(q, k, v, cur_pos=[200, 7], k_chunk_size=64)
+    rn = speculative_scaled_dot_product_attention_decode(q, k, v, cur_pos=np.array([200, 7]), k_chunk_size=64)
+    for a, b in zip(r, rn):
+        assert torch.equal(a, b)
+    for kw, arg in [(dict(q=q[:0], k=k[:0], v=v[:0], cur_pos=[]), "q"),
+                    (dict(q=q, k=k[:, :0], v=v[:, :0], cur_pos=[10, 11]), "k_cache")]:
+        with audit.scope("rejected") as step:
+            assert_rejected(lambda kw=kw: speculative_scaled_dot_product_attention_decode(
+                kw["q"], kw["k"], kw["v"], cur_pos=kw["cur_pos"], k_chunk_size=64), arg)
+        assert step.h2d == 0 and step.launches == 0
+
+
 def test_kernel_parity_speculative_decode_tile_api():
     """TileTensor API on the documented layouts (Q padding rows -42, bfp8_b cache), per-user tiles."""
     positions, n_q, n_kv, D, chunk = [400, 100], 16, 8, 128, 64
@@ -150,19 +219,19 @@ def test_kernel_parity_speculative_decode_tile_api():
 @pytest.mark.parametrize("chunk, positions", [(128, [1000, 129, 40]), (64, [511, 300])])
 def test_speculative_decode_reads_each_needed_kv_chunk_once(chunk, positions):
     """Per (user, KV head) K and V are read once over the sink, the recent chunk and the middle blocks:
-    S (1 + [P > S] + ceil((P - 2S) / S)) tokens, never past P - 1 (P - 1 - pos <= 31)."""
+    S (1 + [P > S] + ceil((P - 2S) / S)) tokens (P when P <= S), never past P - 1 (P - 1 - pos <= 31)."""
     n_kv, D = 2, 64
     q, k, v = make_inputs(len(positions), 4, n_kv, D, 1024, positions, 4)
     a = parse(q, k, v, positions, chunk_size=chunk, scale=None, kv_dtype="bf16").upload()
     tokens = 0
     for p in positions:
         p_end = ref.round_up(p + 1)
-        tokens += chunk * (1 + (p_end > chunk) + math.ceil(max(p_end - 2 * chunk, 0) / chunk))
+        tokens += p_end if p_end <= chunk else chunk * (2 + math.ceil(max(p_end - 2 * chunk, 0) / chunk))
     expect = tokens * n_kv // 32 * (D // 32) * host.TILE_BYTES["bf16"]
     with trace_traffic() as t:
         make_speculative_decode(0.1, chunk).run(a)
-    assert t.per_tensor["k"]["read_bytes"] == expect
-    assert t.per_tensor["v"]["read_bytes"] == expect
+    assert kv_read_bytes(t, "k", "bf16") == expect
+    assert kv_read_bytes(t, "v", "bf16") == expect
     for plan in spec_plans(a):  # reducer units (sink + recent) are the first units: core u runs unit u first
         assert [plan.unit(u)[0] for u in range(plan.w)] == [1] * plan.w
 

@@ -108,7 +108,7 @@ def _cases():
             for nq, nkv, d in heads]
 
 
-_OPS = ("matmul_block", "transpose_wh_tile", "typecast_tile", "exp_tile", "binary_max_tile", "recip_tile")
+_OPS = ("matmul_block", "transpose_wh_tile", "exp_tile", "binary_max_tile", "recip_tile")  # (bf16 cache: no typecast)
 
 KERNEL_SPECS = [
     # a call lowers two operations (partial attention + merge); the patterns cover both

@@ -8,8 +8,10 @@ argument (``q``, ``k_cache``, ``v_cache``, ``positions``, ``chunk_size``, ``scal
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..host import TileTensor, to_device, torch_dtype_name
@@ -97,12 +99,15 @@ def _positions(positions, batch: int, s_max: int, arg: str) -> list[int]:
         raise ValueError(f"{arg}: expected {batch} integers (one per user); got {type(positions).__name__}") from None
     if len(pos) != batch:
         raise ValueError(f"{arg}: expected {batch} entries (one per user); got {len(pos)}")
+    out = []
     for p in pos:
-        if isinstance(p, bool) or not isinstance(p, int):
+        # Python or numpy integers (numbers.Integral); bools (Python or numpy) are not positions
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Integral):
             raise ValueError(f"{arg}: entries must be integers; got {p!r}")
         if not 0 <= p < s_max:
             raise ValueError(f"{arg}: every position must be in [0, S_max - 1] = [0, {s_max - 1}]; got {p}")
-    return pos
+        out.append(int(p))
+    return out
 
 
 def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=None, pos_arg="positions",
@@ -135,6 +140,10 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
         del qd
         batch, nq, head_dim = (int(s) for s in q.shape)
         kb, n_kv, s_max, kdim = (int(s) for s in k_cache.shape)
+        if batch == 0:
+            raise ValueError(f"q: the batch is empty (shape {tuple(q.shape)}); expected at least one user")
+        if n_kv == 0:
+            raise ValueError(f"k_cache: expected at least one KV head; got shape {tuple(k_cache.shape)}")
         if kb != (1 if shared_kv else batch):
             note = " (shared_kv: expected 1)" if shared_kv else ""
             raise ValueError(f"k_cache: batch {kb} does not match q's batch {batch}{note}")
@@ -142,7 +151,7 @@ def parse(q, k_cache, v_cache, positions, *, chunk_size, scale, kv_dtype, n_q=No
             raise ValueError(f"k_cache: head_dim {kdim} does not match q's head_dim {head_dim}")
         if n_q is not None and n_q != nq:
             raise ValueError(f"n_q: {n_q} does not match q's {nq} query heads")
-        if n_kv == 0 or nq % n_kv:
+        if nq % n_kv:
             raise ValueError(f"q: the number of query heads ({nq}) must be a multiple of k_cache's KV heads ({n_kv})")
         if nq // n_kv > TILE:
             raise ValueError(f"q: at most 32 query heads per KV head fit a tile row; got {nq // n_kv}")

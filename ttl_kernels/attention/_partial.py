@@ -3,42 +3,57 @@
 
 Shapes in tiles (Dt = D / 32, Ct = S / 32; one tile row of Q holds the G query heads of one KV head):
 
-* ``q``      (1, Dt)   decode Q tile row of the segment (layout in :mod:`._layout`), scaled here:
+* ``q``      (1, Dt)   decode Q tile row of the segment (layout in :mod:`._layout`), scaled once per unit:
   ``qs = (scale * I) @ q`` (a single-tile fill and a matmul; no multi-tile fill).
-* ``k, v``   (Ct, Dt)  one chunk of S tokens of the cache (bf16 or bfloat8_b in DRAM), converted to bf16
-  in L1 by two ``typecast`` s through float32 (1.1.1 rejects a typecast to the same dtype and compiles
-  both arms of a compile-time ``if``, so one path must serve both cache dtypes); K is then transposed
-  in L1 to (Dt, Ct).
+* ``k, v``   (Ct, Dt)  one chunk of S tokens of the cache.  A bf16 cache goes to the matmuls as read; a
+  bfloat8_b cache is converted to bf16 in L1 by one ``typecast`` per tile (the 1.1.1 compiler wants one dtype
+  per op).  The cache dtype is a compile-time choice made while the operation is traced (:attr:`PartialPlan.cast`):
+  1.1.1 compiles both arms of an ``if`` in a thread and rejects a typecast to the same dtype, so the two variants
+  differ in which tensors and buffers the never-taken arm names (a bf16 cache: the typecast arm reads an fp32
+  buffer fed from the fp32 shape donor; a bfloat8_b cache: the plain arm reads a bf16 buffer fed from the
+  constants), never in the thread source.  K is transposed in L1 to (Dt, Ct).
 * ``mask``   (1, Ct)   additive mask (0 / NEG), read only for the chunks the plan marks as masked.
 * ``s``      (1, Ct)   scores ``qs @ K^T (+ mask)``; ``p = exp(s - m)``.
-* running state per unit (2-slot ping-pong buffers): ``m`` (1, 1) row max, ``l`` (1, 1) row sum,
-  ``acc`` (1, Dt) unnormalised output.  Every (1, 1) value is *row-constant* (the 32 columns of a row hold
-  the same value), which makes ``diag(a) = a * I`` a per-row scale: ``acc' = diag(a) @ acc``.
-* result per unit: ``o = diag(1 / l) @ acc`` (1, Dt), and ``m``, ``l`` (1 tile each); the merge
-  (:mod:`.merge`) weights ``o`` by ``l exp(m - M)``.  A speculative reducer unit writes its ``o`` straight to
-  the speculative output: it *is* the normalised sink + recent attention.
 
-All tiles are bf16 (the 1.1.1 compiler requires every operand of an op and its destination buffer to share
-one dtype); the simulator computes them in float32 unless told otherwise.  The running max starts at
-``NEG = -1e30`` and masked scores are ``s + NEG``, so their ``exp(. - m)`` is exactly 0 in the simulator
-(an SFPU ``exp`` of such arguments is expected to flush to 0 too; not checked on silicon).  Every processed
-chunk has at least one visible key, so no row's max is ever a masked value.
+Two passes per *super-chunk* (up to ``SUPER`` consecutive chunks of the unit; the scores of a super-chunk stay in
+L1, ``SUPER * Ct`` tiles):
 
-Portable 1.1.1 dialect (identical semantics on the simulator and the compiler): the row max over a chunk
-is the tile-wise max of ``s @ E_i`` (tile selectors), then a 5-step butterfly ``w = max(w, w @ P_k)`` with
-cyclic column shifts k = 16, 8, 4, 2, 1; row sums are ``p @ ONES``; the per-row broadcast of ``m`` over the
-chunk is ``diag(m) @ ONES``.  Of the constants only ``P_1``, the ``E_i`` and ``I`` come from DRAM
-(``4 Ct + 2`` tiles per busy core, 18 at S = 128); ``P_2k = P_k @ P_k``, ``ONES (Ct x 1) = (sum E_i) @ ONES_1``
-(a filled tile) and its transpose are derived in L1 once per core.  Every matmul is stored alone (or as
-``prev + a @ b``), ``fill`` only touches single tiles, state goes through 2-slot buffers and no buffer is
-waited on twice at once.  31 dataflow buffers
-(Wormhole allows 32); short-lived temporaries share buffers (``d`` is the butterfly's matmul temp and the
-diag tile; ``p`` holds the broadcast max, then ``p``).
+1. per chunk: ``s = qs @ K^T (+ mask)``, kept in the ``hold`` buffer, and the element-wise running max
+   ``w = max(w, s)`` (1 x Ct tiles);
+2. once: the row max of ``w`` -- the tile-wise max of its Ct tiles (``w @ E_i``, tile selectors) and a 5-step
+   butterfly ``r = max(r, r @ P_k)`` (cyclic column shifts, k = 16 .. 1) -- then the new running max
+   ``m' = max(m, r)``, ``alpha = exp(m - m')`` (from the second super-chunk on: ``acc = diag(alpha) @ acc``,
+   ``l = diag(alpha) @ l``) and ``m'`` broadcast over a chunk, ``diag(m') @ ONES (1 x Ct)``;
+3. per chunk again: ``p = exp(s - m')`` from ``hold``, ``l += p @ ONES (Ct x 1)``, ``acc += p @ V``.
 
-Work split (:mod:`._plan`): unit ``u`` runs on core ``u % N_CORES`` of the flattened grid (both
-coordinates); the reader, compute and writer threads each evaluate the lines of
-:func:`._plan.unit_chunks` (a thread cannot call a Python function in 1.1.1) to find the unit's segment,
-its chunk range ``[lo, hi)`` and its partial slot.
+So the row max, the rescale and their hand-offs are paid once per super-chunk instead of once per chunk, and the
+exponent of every score uses the final max of its super-chunk.  Every (1, 1) value is *row-constant* (the 32
+columns of a row hold the same value), which makes ``diag(a) = a * I`` a per-row scale.
+Result per unit: ``o = diag(1 / l) @ acc`` (1, Dt), and ``m``, ``l`` (1 tile each); the merge (:mod:`.merge`)
+weights ``o`` by ``l exp(m - M)``.  A speculative reducer unit writes its ``o`` straight to the speculative output:
+it *is* the normalised sink + recent attention.
+
+All compute tiles are bf16 (the 1.1.1 compiler requires every operand of an op and its destination buffer to
+share one dtype); the simulator computes them in float32 unless told otherwise.  Masked scores are ``s + NEG``
+(``NEG = -1e30``), so their ``exp(. - m)`` is exactly 0 in the simulator (an SFPU ``exp`` of such arguments is
+expected to flush to 0 too; not checked on silicon).  Every processed chunk has at least one visible key, so no
+row's max is ever a masked value.  The plan never reads a tile at or past ``P = round_up(pos + 1, 32)``, so what
+a cache holds in whole tiles past a user's position never reaches the arithmetic; inside the tile holding ``pos``
+finite values past it are masked (``p = 0`` exactly, and ``0 * v = 0``), but a NaN or Inf there would poison the
+sums: IEEE arithmetic (the simulator's torch, and any multiply by a 0 weight) keeps NaN, 1.1.1 has no select,
+and copies move whole tiles (see the attention README section in ``ttl_kernels/README.md``).
+
+Portable 1.1.1 dialect (identical semantics on the simulator and the compiler): the row max is matmuls with
+constant tiles (selectors, shifts) plus element-wise max; row sums are ``p @ ONES``; the per-row broadcast of
+``m`` over a chunk is ``diag(m) @ ONES``.  Of the constants only ``P_1``, the ``E_i`` and ``I`` come from DRAM
+(``4 Ct + 2`` tiles per busy core, 18 at S = 128); ``P_2k = P_k @ P_k`` and the ``ONES`` blocks (``fill``) are made in
+L1 once per core.  Every matmul is stored alone (or as ``prev + a @ b``), ``fill`` is only stored alone, state goes
+through 2-slot buffers and no buffer is waited on twice at once.  31 dataflow buffers (Wormhole allows 32).
+
+Work split (:mod:`._plan`): unit ``u`` runs on core ``u % N_CORES`` of the flattened grid (both coordinates);
+the reader, compute and writer threads each evaluate the lines of :func:`._plan.unit_chunks` (a thread cannot
+call a Python function in 1.1.1) to find the unit's segment, its chunk range ``[lo, hi)`` and its partial slot,
+and the reader and compute threads cut ``[lo, hi)`` into ``ceil((hi - lo) / SUPER)`` near-equal super-chunks.
 """
 
 from __future__ import annotations
@@ -47,7 +62,7 @@ from functools import cache
 
 from ..runtime import ttl, ttnn
 from . import _simcompat
-from ._layout import C_EYE, C_PERM, C_SEL_TILE, NEG
+from ._layout import C_EYE, C_PERM, C_SEL_TILE
 from ._plan import PartialPlan
 
 
@@ -82,16 +97,28 @@ def make_partial_op(plan: PartialPlan, backend: str):
     SMAX = plan.smax_t  # cache tile rows per segment (S_max / 32)
     O_BASE = plan.obase  # tile row offset of the partial o writes (nonzero when o goes straight to the output)
     SHARED_KV = plan.shared_kv  # 1: every user reads user 0's cache region (block verification)
+    CAST = plan.cast  # 1: bfloat8_b cache (typecast in L1), 0: bf16 cache
+    SUPER = plan.sup  # most chunks per super-chunk
     SCALE = float(plan.scale)
-    START_MAX = NEG  # running max at the start; masked scores are s + NEG
-    PERM_AT, SEL_AT, EYE_AT = C_PERM, C_SEL_TILE, C_EYE  # tile columns of P_1, the selectors and I in consts
+    PERM_AT, EYE_AT = C_PERM, C_EYE  # tile columns of P_1 and I in consts
+    # tile columns of the selectors E_0 .. E_3 (E_i: the identity in tile row i of a Ct x 1 block); past Ct the
+    # kernel reads E_0 again (the max is unchanged), whatever Ct the constants were built for
+    SEL_0, SEL_1, SEL_2, SEL_3 = (C_SEL_TILE + (i if i < plan.ct else 0) for i in range(4))
 
     @ttl.operation(grid=(plan.gx, plan.gy))
     def partial_attention(q, k, v, mask, consts, f32, o_part, ml_part, spec_out):
-        # inputs (reader -> compute)
+        # trace time: the cache-dtype variant.  The reader fills kvin (bfloat8_b blocks as stored; compute casts
+        # them to kv16) or kvp (bf16 blocks as stored); the arm of `if CAST == 1` that a variant never takes
+        # names tensors of the right dtype for the compiler (f32 / consts) but is never executed (and the
+        # compiler emits nothing for it).  The simulator's traffic trace names the cache after the local the
+        # reader copies from: "k_src" / "v_src" for a bf16 cache, "kc_src" / "vc_src" for bfloat8_b.
+        kv_like = k if CAST else f32
+        kc_src, vc_src, k_src, v_src = (k, v, consts, consts) if CAST else (f32, f32, k, v)
+        # inputs (reader -> compute); K and V chunks share the two KV buffers (K of a super-chunk, then its V)
         q_dfb = ttl.make_dataflow_buffer_like(q, shape=(1, HEAD), block_count=2)
-        k_dfb = ttl.make_dataflow_buffer_like(k, shape=(CHUNK, HEAD), block_count=2)
-        v_dfb = ttl.make_dataflow_buffer_like(v, shape=(CHUNK, HEAD), block_count=2)
+        kvin_dfb = ttl.make_dataflow_buffer_like(kv_like, shape=(CHUNK, HEAD), block_count=2)  # bfloat8_b cache
+        kvp_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, HEAD), block_count=2)  # bf16 cache
+        kv16_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, HEAD), block_count=1)  # kvin in bf16
         mask_dfb = ttl.make_dataflow_buffer_like(mask, shape=(1, CHUNK), block_count=1)
         # constant tiles, held by the compute thread for the whole kernel
         p16_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
@@ -104,19 +131,18 @@ def make_partial_op(plan: PartialPlan, backend: str):
         e2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, 1), block_count=1)
         e3_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, 1), block_count=1)
         eye_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        onesc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, 1), block_count=2)
+        onesc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, 1), block_count=1)
         selc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=1)
         # compute intermediates (bf16; consts is a large enough 'like' tensor for every block shape)
-        kv32_dfb = ttl.make_dataflow_buffer_like(f32, shape=(CHUNK, HEAD), block_count=1)
-        kv16_dfb = ttl.make_dataflow_buffer_like(consts, shape=(CHUNK, HEAD), block_count=1)
         qs_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, HEAD), block_count=1)
         kt_dfb = ttl.make_dataflow_buffer_like(consts, shape=(HEAD, CHUNK), block_count=1)
         s_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=1)
-        w_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
-        mn_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        p_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=2)  # m broadcast, then p
-        al_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        d_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
+        hold_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=SUPER)  # a super-chunk's s
+        w_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=2)  # element-wise running max
+        wt_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)  # row max being reduced
+        d_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)  # temporaries, diag tiles
+        mb_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=1)  # max broadcast
+        p_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, CHUNK), block_count=2)
         # running state (ping-pong)
         mx_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
         l_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
@@ -131,8 +157,8 @@ def make_partial_op(plan: PartialPlan, backend: str):
             core = y * GRID_X + x
             if core < N_UNITS:
                 # constant tiles, held for every unit and popped at the end.  DRAM gives P_1, the 4 tile
-                # selectors (4 Ct tiles; past Ct they repeat E_0, which leaves the max unchanged) and I; the
-                # rest is derived here (a buffer has one producer thread, so these are compute's alone).
+                # selectors (4 Ct tiles; past Ct they repeat E_0) and I; the rest is made here (a buffer
+                # has one producer thread, so these are compute's alone).
                 e0 = e0_dfb.wait()
                 e1 = e1_dfb.wait()
                 e2 = e2_dfb.wait()
@@ -152,25 +178,12 @@ def make_partial_op(plan: PartialPlan, backend: str):
                 with p16_dfb.reserve() as cb:
                     cb.store(p8 @ p8)
                 p16 = p16_dfb.wait()
-                # ONES (Ct x 1) = (E_0 + .. + E_{Ct-1}) @ ONES_1, and its transpose ONES (1 x Ct)
+                # ONES (Ct x 1) for the row sums and ONES (1 x Ct) for the broadcast of the max
                 with onesc_dfb.reserve() as cb:
-                    if CHUNK == 1:
-                        cb.store(e0)
-                    else:
-                        if CHUNK == 2:
-                            cb.store(e0 + e1)
-                        else:
-                            if CHUNK == 3:
-                                cb.store(e0 + e1 + e2)
-                            else:
-                                cb.store(e0 + e1 + e2 + e3)
-                with d_dfb.reserve() as d:
-                    d.store(ttl.math.fill(d, 1.0))
-                with onesc_dfb.wait() as jb, d_dfb.wait() as d, onesc_dfb.reserve() as cb:
-                    cb.store(jb @ d)
+                    cb.store(ttl.math.fill(cb, 1.0))
                 onesc = onesc_dfb.wait()
                 with selc_dfb.reserve() as cb:
-                    cb.store(ttl.math.transpose(onesc))
+                    cb.store(ttl.math.fill(cb, 1.0))
                 selc = selc_dfb.wait()
                 for u in range(core, N_UNITS, N_CORES):  # units core, core + N_CORES, ...
                     # unit -> chunk range [lo, hi) (the lines of _plan.unit_chunks)
@@ -180,17 +193,17 @@ def make_partial_op(plan: PartialPlan, backend: str):
                     split = (1 - reducer) * (1 - q0) * (1 + j % LATER_PER_SEG)
                     lo = (1 - reducer) * (SPLIT_FROM + (1 - q0) * ((split * SPAN) // SPLITS - GIVE_UP))
                     hi = reducer * REDUCER_LEN + (1 - reducer) * (SPLIT_FROM + ((split + 1) * SPAN) // SPLITS - GIVE_UP)
-                    with mx_dfb.reserve() as m:
-                        m.store(ttl.math.fill(m, START_MAX))
+                    n_run = hi - lo
+                    n_super = (n_run + SUPER - 1) // SUPER
                     with l_dfb.reserve() as ls:
                         ls.store(ttl.math.fill(ls, 0.0))
                     # qs = (scale * I) @ q
                     with q_dfb.wait() as qb:
                         with d_dfb.reserve() as d:
                             d.store(ttl.math.fill(d, SCALE))
-                        with d_dfb.wait() as d, al_dfb.reserve() as sci:
+                        with d_dfb.wait() as d, wt_dfb.reserve() as sci:
                             sci.store(d * eye)
-                        with al_dfb.wait() as sci, qs_dfb.reserve() as qsn:
+                        with wt_dfb.wait() as sci, qs_dfb.reserve() as qsn:
                             qsn.store(sci @ qb)
                     with qs_dfb.wait() as qs:
                         # acc = 0 (a zero tile @ qs: no multi-tile fill)
@@ -198,94 +211,119 @@ def make_partial_op(plan: PartialPlan, backend: str):
                             d.store(ttl.math.fill(d, 0.0))
                         with d_dfb.wait() as d, acc_dfb.reserve() as a:
                             a.store(d @ qs)
-                        for vv in range(lo, hi):  # the unit's chunks
-                            # s = qs @ K^T (+ mask): (1, Dt) @ (Dt, Ct)
-                            # K chunk -> bf16 in L1 (through fp32: a typecast must change the dtype)
-                            with k_dfb.wait() as kb, kv32_dfb.reserve() as kw:
-                                kw.store(ttl.math.typecast(kb, ttnn.float32))
-                            with kv32_dfb.wait() as kw, kv16_dfb.reserve() as kc:
-                                kc.store(ttl.math.typecast(kw, ttnn.bfloat16))
-                            with kv16_dfb.wait() as kc, kt_dfb.reserve() as kt:
-                                kt.store(ttl.math.transpose(kc))
-                            with kt_dfb.wait() as kt, s_dfb.reserve() as sn:
-                                if (vv == MASKED_0) or (vv == MASKED_1) or (vv == MASKED_2):
-                                    with mask_dfb.wait() as mk:
-                                        sn.store(mk + qs @ kt)
+                        for sc in range(n_super):  # super-chunk sc: chunks [c0, c1)
+                            c0 = lo + (sc * n_run) // n_super
+                            c1 = lo + ((sc + 1) * n_run) // n_super
+                            # pass 1: scores into hold, element-wise running max into w
+                            for vv in range(c0, c1):
+                                if CAST == 1:
+                                    with kvin_dfb.wait() as kr, kv16_dfb.reserve() as kc:
+                                        kc.store(ttl.math.typecast(kr, ttnn.bfloat16))
+                                    with kv16_dfb.wait() as kc, kt_dfb.reserve() as kt:
+                                        kt.store(ttl.math.transpose(kc))
                                 else:
-                                    sn.store(qs @ kt)
-                            with s_dfb.wait() as sc:
-                                # row max: tile-wise max of the Ct tiles (selectors past Ct pick
-                                # tile 0 again), then the butterfly over the 32 columns
-                                with w_dfb.reserve() as w:
-                                    w.store(sc @ e0)
+                                    with kvp_dfb.wait() as kc, kt_dfb.reserve() as kt:
+                                        kt.store(ttl.math.transpose(kc))
+                                with kt_dfb.wait() as kt, s_dfb.reserve() as sn:
+                                    if (vv == MASKED_0) or (vv == MASKED_1) or (vv == MASKED_2):
+                                        with mask_dfb.wait() as mk:
+                                            sn.store(mk + qs @ kt)
+                                    else:
+                                        sn.store(qs @ kt)
+                                with s_dfb.wait() as sb:
+                                    with hold_dfb.reserve() as hb:
+                                        hb.store(sb)
+                                    if vv == c0:
+                                        with w_dfb.reserve() as wn:
+                                            wn.store(sb)
+                                    else:
+                                        with w_dfb.wait() as w0, w_dfb.reserve() as wn:
+                                            wn.store(ttl.math.max(w0, sb))
+                            # row max: tile-wise max of the Ct tiles of w, then the butterfly over 32 columns
+                            with w_dfb.wait() as wf:
+                                with wt_dfb.reserve() as t:
+                                    t.store(wf @ e0)
                                 with d_dfb.reserve() as t:
-                                    t.store(sc @ e1)
-                                with w_dfb.wait() as wa, d_dfb.wait() as t, w_dfb.reserve() as wb:
+                                    t.store(wf @ e1)
+                                with wt_dfb.wait() as wa, d_dfb.wait() as t, wt_dfb.reserve() as wb:
                                     wb.store(ttl.math.max(wa, t))
                                 with d_dfb.reserve() as t:
-                                    t.store(sc @ e2)
-                                with w_dfb.wait() as wa, d_dfb.wait() as t, w_dfb.reserve() as wb:
+                                    t.store(wf @ e2)
+                                with wt_dfb.wait() as wa, d_dfb.wait() as t, wt_dfb.reserve() as wb:
                                     wb.store(ttl.math.max(wa, t))
                                 with d_dfb.reserve() as t:
-                                    t.store(sc @ e3)
-                                with w_dfb.wait() as wa, d_dfb.wait() as t, w_dfb.reserve() as wb:
+                                    t.store(wf @ e3)
+                                with wt_dfb.wait() as wa, d_dfb.wait() as t, wt_dfb.reserve() as wb:
                                     wb.store(ttl.math.max(wa, t))
-                                with w_dfb.wait() as wa:
-                                    with d_dfb.reserve() as t:
-                                        t.store(wa @ p16)
-                                    with d_dfb.wait() as t, w_dfb.reserve() as wb:
-                                        wb.store(ttl.math.max(wa, t))
-                                with w_dfb.wait() as wa:
-                                    with d_dfb.reserve() as t:
-                                        t.store(wa @ p8)
-                                    with d_dfb.wait() as t, w_dfb.reserve() as wb:
-                                        wb.store(ttl.math.max(wa, t))
-                                with w_dfb.wait() as wa:
-                                    with d_dfb.reserve() as t:
-                                        t.store(wa @ p4)
-                                    with d_dfb.wait() as t, w_dfb.reserve() as wb:
-                                        wb.store(ttl.math.max(wa, t))
-                                with w_dfb.wait() as wa:
-                                    with d_dfb.reserve() as t:
-                                        t.store(wa @ p2)
-                                    with d_dfb.wait() as t, w_dfb.reserve() as wb:
-                                        wb.store(ttl.math.max(wa, t))
-                                with w_dfb.wait() as wa, mx_dfb.wait() as m0:
-                                    with d_dfb.reserve() as t:
-                                        t.store(wa @ p1)
-                                    # new running max, p = exp(s - m_new), alpha = exp(m_old - m_new)
-                                    with d_dfb.wait() as t, mn_dfb.reserve() as mn:
-                                        mn.store(ttl.math.max(m0, ttl.math.max(wa, t)))
-                                    with mn_dfb.wait() as mn:
-                                        # per-row broadcast of the new max: diag(m) @ ONES (1 x Ct);
-                                        # p_dfb holds it first, then p (2 slots)
-                                        with d_dfb.reserve() as d:
-                                            d.store(mn * eye)
-                                        with d_dfb.wait() as d, p_dfb.reserve() as mb:
-                                            mb.store(d @ selc)
-                                        with p_dfb.wait() as mb, p_dfb.reserve() as pn:
-                                            pn.store(ttl.math.exp(sc - mb))
-                                        with al_dfb.reserve() as al:
-                                            al.store(ttl.math.exp(m0 - mn))
+                            with wt_dfb.wait() as wa:
+                                with d_dfb.reserve() as t:
+                                    t.store(wa @ p16)
+                                with d_dfb.wait() as t, wt_dfb.reserve() as wb:
+                                    wb.store(ttl.math.max(wa, t))
+                            with wt_dfb.wait() as wa:
+                                with d_dfb.reserve() as t:
+                                    t.store(wa @ p8)
+                                with d_dfb.wait() as t, wt_dfb.reserve() as wb:
+                                    wb.store(ttl.math.max(wa, t))
+                            with wt_dfb.wait() as wa:
+                                with d_dfb.reserve() as t:
+                                    t.store(wa @ p4)
+                                with d_dfb.wait() as t, wt_dfb.reserve() as wb:
+                                    wb.store(ttl.math.max(wa, t))
+                            with wt_dfb.wait() as wa:
+                                with d_dfb.reserve() as t:
+                                    t.store(wa @ p2)
+                                with d_dfb.wait() as t, wt_dfb.reserve() as wb:
+                                    wb.store(ttl.math.max(wa, t))
+                            with wt_dfb.wait() as wa:
+                                with d_dfb.reserve() as t:
+                                    t.store(wa @ p1)
+                                with d_dfb.wait() as t, wt_dfb.reserve() as rm:
+                                    rm.store(ttl.math.max(wa, t))
+                            # new running max m', its broadcast diag(m') @ ONES, and (after the first
+                            # super-chunk) the rescale of the state by alpha = exp(m - m')
+                            if sc == 0:
+                                with wt_dfb.wait() as rm:
+                                    with d_dfb.reserve() as dd:
+                                        dd.store(rm * eye)
+                                    with mx_dfb.reserve() as m1:
+                                        m1.store(rm)
+                                with d_dfb.wait() as dd, mb_dfb.reserve() as mb:
+                                    mb.store(dd @ selc)
+                            else:
+                                with mx_dfb.wait() as m0:
+                                    with wt_dfb.wait() as rm, wt_dfb.reserve() as mnb:
+                                        mnb.store(ttl.math.max(m0, rm))
+                                    with wt_dfb.wait() as mnb:
+                                        with d_dfb.reserve() as dd:
+                                            dd.store(mnb * eye)
+                                        with d_dfb.wait() as dd, mb_dfb.reserve() as mb:
+                                            mb.store(dd @ selc)
+                                        with d_dfb.reserve() as dd:
+                                            dd.store(ttl.math.exp(m0 - mnb) * eye)
                                         with mx_dfb.reserve() as m1:
-                                            m1.store(mn)
-                            # l = alpha l + rowsum(p); acc = diag(alpha) @ acc + p @ V
-                            with al_dfb.wait() as al:
-                                with d_dfb.reserve() as d:
-                                    d.store(al * eye)
-                                with l_dfb.wait() as l0, l_dfb.reserve() as l1:
-                                    l1.store(al * l0)
-                            with d_dfb.wait() as d, acc_dfb.wait() as a0, acc_dfb.reserve() as a1:
-                                a1.store(d @ a0)
-                            with p_dfb.wait() as pb:
-                                with l_dfb.wait() as l0, l_dfb.reserve() as l1:
-                                    l1.store(l0 + pb @ onesc)
-                                with v_dfb.wait() as vb, kv32_dfb.reserve() as vw:
-                                    vw.store(ttl.math.typecast(vb, ttnn.float32))
-                                with kv32_dfb.wait() as vw, kv16_dfb.reserve() as vc:
-                                    vc.store(ttl.math.typecast(vw, ttnn.bfloat16))
-                                with kv16_dfb.wait() as vc, acc_dfb.wait() as a0, acc_dfb.reserve() as a1:
-                                    a1.store(a0 + pb @ vc)
+                                            m1.store(mnb)
+                                with d_dfb.wait() as dd:
+                                    with l_dfb.wait() as l0, l_dfb.reserve() as l1:
+                                        l1.store(dd @ l0)
+                                    with acc_dfb.wait() as a0, acc_dfb.reserve() as a1:
+                                        a1.store(dd @ a0)
+                            # pass 2: p = exp(s - m'), l += rowsum(p), acc += p @ V
+                            with mb_dfb.wait() as mb:
+                                for _vv in range(c0, c1):
+                                    with hold_dfb.wait() as hb, p_dfb.reserve() as pn:
+                                        pn.store(ttl.math.exp(hb - mb))
+                                    with p_dfb.wait() as pb:
+                                        with l_dfb.wait() as l0, l_dfb.reserve() as l1:
+                                            l1.store(l0 + pb @ onesc)
+                                        if CAST == 1:
+                                            with kvin_dfb.wait() as vr, kv16_dfb.reserve() as vc:
+                                                vc.store(ttl.math.typecast(vr, ttnn.bfloat16))
+                                            with kv16_dfb.wait() as vc, acc_dfb.wait() as a0, acc_dfb.reserve() as a1:
+                                                a1.store(a0 + pb @ vc)
+                                        else:
+                                            with kvp_dfb.wait() as vc, acc_dfb.wait() as a0, acc_dfb.reserve() as a1:
+                                                a1.store(a0 + pb @ vc)
                     # results: o = diag(1 / l) @ acc, then m and l
                     with l_dfb.wait() as lf:
                         with d_dfb.reserve() as d:
@@ -314,12 +352,12 @@ def make_partial_op(plan: PartialPlan, backend: str):
             x, y = ttl.node(dims=2)
             core = y * GRID_X + x
             if core < N_UNITS:
-                # constants: P_1, the 4 tile selectors (Ct x 1 tiles each; past Ct they repeat E_0) and I
+                # constants: P_1, the 4 tile selectors (Ct x 1 tiles each) and I
                 with e0_dfb.reserve() as c0, e1_dfb.reserve() as c1, e2_dfb.reserve() as c2, e3_dfb.reserve() as c3:
-                    t0 = ttl.copy(consts[0:CHUNK, SEL_AT:SEL_AT + 1], c0)
-                    t1 = ttl.copy(consts[0:CHUNK, SEL_AT + 1:SEL_AT + 2], c1)
-                    t2 = ttl.copy(consts[0:CHUNK, SEL_AT + 2:SEL_AT + 3], c2)
-                    t3 = ttl.copy(consts[0:CHUNK, SEL_AT + 3:SEL_AT + 4], c3)
+                    t0 = ttl.copy(consts[0:CHUNK, SEL_0:SEL_0 + 1], c0)
+                    t1 = ttl.copy(consts[0:CHUNK, SEL_1:SEL_1 + 1], c1)
+                    t2 = ttl.copy(consts[0:CHUNK, SEL_2:SEL_2 + 1], c2)
+                    t3 = ttl.copy(consts[0:CHUNK, SEL_3:SEL_3 + 1], c3)
                     t0.wait()
                     t1.wait()
                     t2.wait()
@@ -338,34 +376,53 @@ def make_partial_op(plan: PartialPlan, backend: str):
                     seg = reducer * u + (1 - reducer) * ((1 - q0) * (j // LATER_PER_SEG) + q0 * (j - N_LATER))
                     lo = (1 - reducer) * (SPLIT_FROM + (1 - q0) * ((split * SPAN) // SPLITS - GIVE_UP))
                     hi = reducer * REDUCER_LEN + (1 - reducer) * (SPLIT_FROM + ((split + 1) * SPAN) // SPLITS - GIVE_UP)
+                    n_run = hi - lo
+                    n_super = (n_run + SUPER - 1) // SUPER
                     row = FIRST_SEG + seg  # the segment's Q tile row
                     user = FIRST_USER + seg // N_KV
+                    kvrow = SHARED_KV * (seg % N_KV) + (1 - SHARED_KV) * row  # shared: user 0's region
                     with q_dfb.reserve() as qb:
                         tq = ttl.copy(q[row:row + 1, 0:HEAD], qb)
                         tq.wait()
-                    for vv in range(lo, hi):
-                        # chunk vv of the segment: tile offset vv * RECENT_AT (vv < 2) or MIDDLE_AT + (vv - 2) CHUNK
-                        ge2 = (vv // 2 + N_CHUNKS) // (N_CHUNKS + 1)  # 1 iff vv >= 2
-                        kvrow = SHARED_KV * (seg % N_KV) + (1 - SHARED_KV) * row  # shared: user 0's region
-                        r0 = kvrow * SMAX + (1 - ge2) * vv * RECENT_AT + ge2 * (MIDDLE_AT + (vv - 2) * CHUNK)
-                        with k_dfb.reserve() as kb:
-                            tk = ttl.copy(k[r0:r0 + CHUNK, 0:HEAD], kb)
-                            tk.wait()
-                        if vv == MASKED_0:
-                            with mask_dfb.reserve() as mk:
-                                tm = ttl.copy(mask[user:user + 1, 0:CHUNK], mk)
-                                tm.wait()
-                        if vv == MASKED_1:
-                            with mask_dfb.reserve() as mk:
-                                tm = ttl.copy(mask[user:user + 1, CHUNK:2 * CHUNK], mk)
-                                tm.wait()
-                        if vv == MASKED_2:
-                            with mask_dfb.reserve() as mk:
-                                tm = ttl.copy(mask[user:user + 1, 2 * CHUNK:3 * CHUNK], mk)
-                                tm.wait()
-                        with v_dfb.reserve() as vb:
-                            tv = ttl.copy(v[r0:r0 + CHUNK, 0:HEAD], vb)
-                            tv.wait()
+                    for sc in range(n_super):
+                        c0 = lo + (sc * n_run) // n_super
+                        c1 = lo + ((sc + 1) * n_run) // n_super
+                        # the super-chunk's K chunks (pass 1), then its V chunks (pass 2)
+                        for vv in range(c0, c1):
+                            # chunk vv: tile offset vv * RECENT_AT (vv < 2) or MIDDLE_AT + (vv - 2) CHUNK
+                            ge2 = (vv // 2 + N_CHUNKS) // (N_CHUNKS + 1)  # 1 iff vv >= 2
+                            r0 = kvrow * SMAX + (1 - ge2) * vv * RECENT_AT + ge2 * (MIDDLE_AT + (vv - 2) * CHUNK)
+                            if CAST == 1:
+                                with kvin_dfb.reserve() as kb:
+                                    tk = ttl.copy(kc_src[r0:r0 + CHUNK, 0:HEAD], kb)
+                                    tk.wait()
+                            else:
+                                with kvp_dfb.reserve() as kb:
+                                    tk = ttl.copy(k_src[r0:r0 + CHUNK, 0:HEAD], kb)
+                                    tk.wait()
+                            if vv == MASKED_0:
+                                with mask_dfb.reserve() as mk:
+                                    tm = ttl.copy(mask[user:user + 1, 0:CHUNK], mk)
+                                    tm.wait()
+                            if vv == MASKED_1:
+                                with mask_dfb.reserve() as mk:
+                                    tm = ttl.copy(mask[user:user + 1, CHUNK:2 * CHUNK], mk)
+                                    tm.wait()
+                            if vv == MASKED_2:
+                                with mask_dfb.reserve() as mk:
+                                    tm = ttl.copy(mask[user:user + 1, 2 * CHUNK:3 * CHUNK], mk)
+                                    tm.wait()
+                        for vv in range(c0, c1):
+                            ge2 = (vv // 2 + N_CHUNKS) // (N_CHUNKS + 1)
+                            r0 = kvrow * SMAX + (1 - ge2) * vv * RECENT_AT + ge2 * (MIDDLE_AT + (vv - 2) * CHUNK)
+                            if CAST == 1:
+                                with kvin_dfb.reserve() as vb:
+                                    tv = ttl.copy(vc_src[r0:r0 + CHUNK, 0:HEAD], vb)
+                                    tv.wait()
+                            else:
+                                with kvp_dfb.reserve() as vb:
+                                    tv = ttl.copy(v_src[r0:r0 + CHUNK, 0:HEAD], vb)
+                                    tv.wait()
 
         @ttl.datamovement()
         def writer():

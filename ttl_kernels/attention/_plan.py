@@ -2,24 +2,26 @@
 
 There are no runtime scalars in tt-lang 1.1.1, so positions reach the kernels in two parts:
 
-* **compile time** (this module): per group of consecutive users that share the same chunk structure, the
-  number of KV chunks each (user, KV head) *segment* needs and how they are split over the cores.  A
-  kernel is compiled (and cached) per plan, so a new compile happens only when a user's structure
-  changes: for flash decode when ``pos`` crosses a chunk boundary (every S tokens), for the speculative
-  kernel when ``P = round_up(pos + 1, 32)`` changes (every 32 tokens; the recent chunk starts at ``P - S``).
+* **compile time** (this module): per group of consecutive users that share ``P = round_up(pos + 1, 32)``,
+  the KV chunks each (user, KV head) *segment* reads and how they are split over the cores.  A kernel is
+  compiled (and cached) per plan, so a new compile happens when ``P`` changes (every 32 tokens), for both
+  kernels: the last chunk ends at ``P``, so no tile at or past ``P`` is ever read (whatever a device
+  allocation holds there, NaN and Inf included, never reaches the arithmetic).
 * **run time**: an additive mask tensor hides the keys of the boundary chunks that the position excludes
-  (see :mod:`._layout`).  Flash decode reads nothing past the chunk holding ``pos`` (at most S - 1 keys
-  past it); the speculative kernel nothing past ``P - 1`` (at most 31 keys past ``pos``).
+  (see :mod:`._layout`): keys past ``pos`` (at most 31, in the tile holding ``pos``) and keys a chunk shares
+  with another one.
 
 The chunks of a segment form a *virtual sequence* ``v = 0 .. nv-1`` whose KV tile offsets are
 
     off(v) = v * rt               for v < 2
     off(v) = ob + (v - 2) * ct    for v >= 2          (ct = S / 32 tiles per chunk)
 
-Flash decode: ``rt = ct``, ``ob = 2 ct`` (so ``off(v) = v ct``): chunks ``[0, ceil((pos + 1) / S))``.
-Speculative: ``v = 0`` is the sink ``[0, S)``, ``v = 1`` the recent chunk ``[P - S, P)`` (``rt = (P - S) / 32``)
-and ``v >= 2`` the middle blocks, aligned to end at ``P - S`` (the first one may overlap the sink; the mask
-hides the overlap so no key counts twice).
+Both kernels (:func:`_geometry`): ``v = 0`` is the sink ``[0, S)``, ``v = 1`` the recent chunk ``[P - S, P)``
+(``rt = (P - S) / 32``; when ``P < 2 S`` it overlaps the sink and the mask hides the overlap) and ``v >= 2`` the
+middle blocks, aligned to end at ``P - S`` (the first one may overlap the sink; the mask hides the overlap so
+no key counts twice).  When ``P <= S`` the one chunk is ``[0, P)``: the plan's chunk is ``P / 32`` tiles.
+Flash decode reads ``ceil(P / S)`` chunks (as many as the chunks up to the one holding ``pos``), the
+speculative kernel the same; its approximation reads only ``v < 2``.
 
 Work units: a *reducer* unit per segment (speculative only) takes ``v in [0, min(nv, 2))``; the remaining
 ``v in [vlo, nv)`` of each segment are split into ``nsm`` contiguous *split* units.  Units are numbered
@@ -27,9 +29,10 @@ reducers first (``u < nr``), then the split units, and dealt round-robin over th
 core ``k = y * gx + x`` runs units ``k, k + nc, ...``, so the reducers run first, on the first cores.  The
 split unit that lands on a reducer's core can be made shorter by the reducer's length (``crv``; see
 :func:`unit_chunks`, the exact integer arithmetic the kernel threads evaluate).  The planner tries
-every ``nsm`` (and ``crv`` in {0, cr}) and keeps the split with the smallest busiest-core load, counting a
-per-unit overhead for Q and the partial results (then the fewest units).  At Llama-3.1-8B heads, batch 1,
-on the 8 x 8 grid this gives 64 busy cores with equal KV work from 2K tokens (flash decode from 1K).
+every ``nsm`` (and ``crv`` in {0, cr}) and keeps the split with the smallest modelled time (:func:`plan_cost`:
+the busiest core's compute and DRAM share, the chip's DRAM floor, and the merge, which grows with ``nsm``), then
+the fewest units.  At Llama-3.1-8B heads, batch 1, on the 8 x 8 grid this gives 64 busy cores with equal KV work
+from 2K tokens.
 """
 
 from __future__ import annotations
@@ -101,6 +104,8 @@ class PartialPlan(ItemsOnGrid):
     scale: float
     kv_tile_bytes: int = field(default=TILE_BYTES["bf16"], compare=False)
     shared_kv: int = 0  # 1: every user's queries read user 0's cache region (speculative block verification)
+    cast: int = 0  # 1: the cache is bfloat8_b (one typecast to bf16 per K / V tile in L1); 0: bf16 (no typecast)
+    sup: int = 8  # most chunks of a super-chunk (scores held in L1 between the two passes)
 
     @property
     def nc(self) -> int:
@@ -167,71 +172,111 @@ class PartialPlan(ItemsOnGrid):
         return loads
 
 
-def _overhead(dt: int, ct: int, kv_tile_bytes: int) -> float:
-    """Per-unit traffic besides KV (Q read, partial o + lse written and read back), in chunks."""
-    per_unit = dt * TILE_BYTES["bf16"] + 2 * (dt * TILE_BYTES["bf16"] + TILE_BYTES["fp32"])
-    return per_unit / (2 * ct * dt * kv_tile_bytes)
+# Planner cost figures, in cycles of one core (from the cycle model's counts of the kernel at S = 128, head_dim
+# 128 on n150; only their ratios to the DRAM time matter, so the p150 clock is folded into its bandwidth).
+_CHUNK_CYCLES = 12_500  # pass 1 + pass 2 of one chunk, bf16 cache (per tile of K and V: ~390 cycles)
+_CAST_CYCLES = 6_500  # extra per chunk for a bfloat8_b cache (K and V typecast to bf16)
+_SUPER_CYCLES = 11_000  # per super-chunk: row max (selectors + butterfly), new max, rescale, broadcast
+_UNIT_CYCLES = 7_000  # per unit: Q scaling, state init, the normalised result
+_MERGE_PART_CYCLES = 3_500  # merge, per partial of a segment (one exp, the weighted sum)
+_MERGE_CYCLES = 6_000  # merge, per segment, plus one launch
+# DRAM bytes per cycle of the whole chip and NoC bytes per cycle of one core (n150: 288 GB/s at 1 GHz, 25.3 B/cycle;
+# p150: 512 GB/s at 1.35 GHz, 60.9 B/cycle), told apart by the grid size
+_DRAM_B_PER_CYCLE = {64: 288.0, 130: 512.0 / 1.35}
+_NOC_B_PER_CYCLE = {64: 25.3, 130: 60.9}
 
 
-def _choose_nsm(make, max_units: int, overhead: float, nc: int) -> PartialPlan:
+def plan_cost(plan: PartialPlan) -> float:
+    """Modelled cycles of ``plan`` (partial op + merge): the busiest core's max(compute, DRAM share), floored by
+    the chip's DRAM bandwidth over all bytes.  A rough copy of :mod:`ttl_kernels.perf.model` for the planner."""
+    nc = plan.n_cores
+    bw = _DRAM_B_PER_CYCLE.get(nc, 288.0 * nc / 64)
+    noc = _NOC_B_PER_CYCLE.get(nc, 25.3)
+    chunk_b = 2 * plan.ct * plan.dt * plan.kv_tile_bytes
+    unit_b = (plan.dt + (plan.dt + 2) * (plan.np > 1)) * TILE_BYTES["bf16"]  # Q, and the partial when merged
+    const_b = (4 * plan.ct + 2) * TILE_BYTES["bf16"]
+    chunk_c = _CHUNK_CYCLES + _CAST_CYCLES * plan.cast
+    comp = [0.0] * nc
+    byts = [0.0] * nc
+    for u in range(plan.nu):
+        _, _, lo, hi, _ = plan.unit(u)
+        n = hi - lo
+        k = u % nc
+        comp[k] += n * chunk_c + -(-n // plan.sup) * _SUPER_CYCLES + _UNIT_CYCLES
+        byts[k] += n * chunk_b + unit_b + (const_b if byts[k] == 0 else 0.0)
+    active = sum(1 for b in byts if b)
+    share = max(bw / max(active, 1), 0.0)
+    core = max(max(c, b / min(share, noc)) for c, b in zip(comp, byts))
+    body = max(core, sum(byts) / bw)
+    merge = 0.0
+    if plan.np > 1:
+        merge = plan.np * _MERGE_PART_CYCLES + _MERGE_CYCLES
+    return body + merge
+
+
+def _choose_nsm(make, max_units: int) -> PartialPlan:
     best = None
     for nsm in range(1, max(1, max_units) + 1):
         for plan in make(nsm):
             if not plan.valid():
                 continue
-            cost = [0.0] * nc
-            for u in range(plan.nu):
-                _, _, lo, hi, _ = plan.unit(u)
-                cost[u % nc] += hi - lo + overhead
-            key = (round(max(cost), 6), plan.nu, -plan.crv)
+            key = (round(plan_cost(plan), 1), plan.nu, -plan.crv)
             if best is None or key < best[0]:
                 best = (key, plan)
     return best[1]
 
 
-def flash_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, n_chunks: int, scale: float,
-               kv_tile_bytes: int) -> PartialPlan:
-    """Plan for users ``b0 .. b0 + nbu - 1``, each needing ``n_chunks`` chunks of S = 32 ct tokens."""
+def _geometry(ct: int, p_end: int) -> tuple[int, int, int, int, int, int, int]:
+    """``(ct, nv, rt, ob, nm, vb, vc)`` of a segment needing keys ``[0, P)``: the sink ``[0, S)`` (``v = 0``), the
+    recent chunk ``[P - S, P)`` (``v = 1``) and ``nm`` middle chunks aligned to end at ``P - S`` (``v >= 2``).  When
+    ``P < S`` the only chunk is ``[0, P)``: its block is ``P / 32`` tiles (so no tile at or past ``P`` is ever read)."""
+    s = ct * TILE
+    if p_end <= s:
+        return p_end // TILE, 1, 0, 0, 0, -1, -1
+    nm = -(-max(p_end - 2 * s, 0) // s)
+    rt = (p_end - s) // TILE
+    ob = (p_end - s - nm * s) // TILE if nm else 2 * ct
+    vc = 2 if nm >= 1 and ob < ct else -1
+    return ct, 2 + nm, rt, ob, nm, 1, vc
+
+
+def flash_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, p_end: int, scale: float,
+               kv_tile_bytes: int, cast: int = 0) -> PartialPlan:
+    """Plan for users ``b0 .. b0 + nbu - 1`` sharing ``P = round_up(pos + 1, 32) = p_end`` (tokens): the chunks of
+    :func:`_geometry` (no tile at or past ``P`` is read), split over the grid into work units."""
     gx, gy = grid
     nc = gx * gy
     w = nbu * nkv
+    ct, nv, rt, ob, _, vb, vc = _geometry(ct, p_end)
+    va = 0 if nv == 1 else -1
 
     def make(nsm: int) -> list[PartialPlan]:
-        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 0, n_chunks, ct, 2 * ct, n_chunks - 1, -1, -1, 0, 0,
-                            n_chunks, nsm, 0, b0 * nkv if nsm == 1 else 0, scale, kv_tile_bytes)]
+        return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 0, nv, rt, ob, va, vb, vc, 0, 0, nv, nsm, 0,
+                            b0 * nkv if nsm == 1 else 0, scale, kv_tile_bytes, cast=cast)]
 
-    cap = min(n_chunks, 2 * nc // w + 1)
-    return _choose_nsm(make, cap, _overhead(dt, ct, kv_tile_bytes), nc)
+    cap = min(nv, 2 * nc // w + 1)
+    return _choose_nsm(make, cap)
 
 
 def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, p_end: int, scale: float,
-              kv_tile_bytes: int) -> PartialPlan:
+              kv_tile_bytes: int, cast: int = 0) -> PartialPlan:
     """Speculative plan for users sharing ``P = round_up(pos + 1, 32) = p_end`` (tokens)."""
     gx, gy = grid
     nc = gx * gy
-    s = ct * TILE
     w = nbu * nkv
-    if p_end <= s:
-        nv, nm, rt, ob = 1, 0, 0, 0
-    else:
-        nm = -(-max(p_end - 2 * s, 0) // s)
-        nv = 2 + nm
-        rt = (p_end - s) // TILE
-        ob = (p_end - s - nm * s) // TILE if nm else 2 * ct
+    ct, nv, rt, ob, nm, vb, vc = _geometry(ct, p_end)
     va = 0 if nv == 1 else -1
-    vb = 1 if nv >= 2 else -1
-    vc = 2 if nm >= 1 and ob < ct else -1
     cr = min(nv, 2)
 
     def make(nsm: int) -> list[PartialPlan]:
         crvs = sorted({0, cr if nsm > 1 else 0})
         return [PartialPlan(gx, gy, b0, nbu, nkv, dt, ct, smax_t, 1, nv, rt, ob, va, vb, vc, cr, 2, nm, nsm, crv, 0,
-                            scale, kv_tile_bytes) for crv in crvs]
+                            scale, kv_tile_bytes, cast=cast) for crv in crvs]
 
     if nm == 0:
         return make(0)[0]
     cap = min(nm, 2 * nc // w + 1)
-    return _choose_nsm(make, cap, _overhead(dt, ct, kv_tile_bytes), nc)
+    return _choose_nsm(make, cap)
 
 
 @dataclass(frozen=True)

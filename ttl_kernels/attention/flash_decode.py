@@ -7,65 +7,59 @@ user (keys ``0 .. pos`` are visible; the current token's K/V are already in the 
 
 Dataflow (two operations):
 
-1. :mod:`._partial` -- every (user, KV head) *segment* needs ``n = ceil((pos + 1) / S)`` chunks of S
-   tokens (S = ``chunk_size``, (S/32) x (D/32) tiles each).  The chunks of all segments are cut into
-   work units (contiguous chunk runs of near-equal length) dealt round-robin over the flattened grid
-   (:mod:`._plan` picks the split that minimises the busiest core's load).  Each unit reads Q (1 x D/32
-   tiles) once and each of its K and V chunks once, runs flash attention in L1 and writes a partial
-   ``(o, lse)`` to DRAM.
+1. :mod:`._partial` -- every (user, KV head) *segment* needs the keys ``[0, P)``, ``P = round_up(pos + 1, 32)``,
+   read as ``ceil(P / S)`` chunks of S tokens (S = ``chunk_size``, (S/32) x (D/32) tiles each; the last one is
+   ``[P - S, P)``, see :mod:`._plan`; one chunk of P tokens when ``P <= S``).  The chunks of all segments are cut
+   into work units (contiguous chunk runs of near-equal length) dealt round-robin over the flattened grid
+   (:mod:`._plan` picks the split with the smallest modelled time).  Each unit reads Q (1 x D/32 tiles) once and
+   each of its K and V chunks once, runs flash attention in L1 (scores of up to 8 chunks at a time held in L1,
+   one row max per such super-chunk) and writes a partial ``(o, m, l)`` to DRAM.
 2. :mod:`.merge` -- per segment, the log-sum-exp merge of its partials, normalised, written as O.
    Skipped when a segment is a single unit (the partial then *is* O and goes straight to the output).
 
-Positions: compile-time chunk counts + a runtime mask.  A kernel is compiled per group of consecutive
-users with the same ``n`` (cached, so recompiles happen only when a user crosses a chunk boundary, every
-S tokens), and an additive mask tile row per user hides keys ``> pos`` in the last chunk.  The kernel
-reads at most ``S - 1`` keys past ``pos`` (never more than one chunk).
+Positions: compile-time chunk plans + a runtime mask.  A kernel is compiled per group of consecutive users
+with the same ``P`` (cached, so a recompile happens when a user's ``P`` changes, every 32 tokens), and an
+additive mask tile row per user hides keys ``> pos`` (and keys two chunks share).  The kernel never reads a
+tile at or past ``P``: cache slots there may hold anything (NaN, Inf) without changing the output.  Inside the
+tile holding ``pos``, finite values past it are masked exactly; NaN / Inf there are not (see :mod:`._partial`).
 
-DRAM traffic per call: K and V once (the minimum), plus per unit Q (D/32 tiles) and the partial
-(D/32 bf16 + 1 fp32 tile written, read back by the merge), plus the constant tiles once per busy core.
+The cache dtype is a compile-time variant: bf16 goes to the matmuls as read, bfloat8_b through one typecast
+per tile in L1.
+
+DRAM traffic per call: K and V once (the minimum; up to S - 32 tokens of a segment read twice where the last
+chunk overlaps the one before it), plus per unit Q (D/32 tiles) and the partial (D/32 + 2 bf16 tiles written,
+read back by the merge), plus the constant tiles once per busy core.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
-
-import torch
 
 from .. import runtime
-from .._api import const_key
 from ..host import TILE_BYTES, empty, to_torch
 from ._common import DecodeArgs, parse
-from ._layout import TILE, chunk_mask, const_tiles, decode_o_from_tiles, fp32_like, mask_tensor
+from ._layout import TILE, const_tiles, decode_o_from_tiles, fp32_like
 from ._partial import make_partial_op
 from ._plan import MergePlan, flash_plan, groups
 from .merge import make_merge_op
+from .speculative_decode import _masks as spec_masks
+from .speculative_decode import round_up32
 
 
 def flash_plans(a: DecodeArgs) -> list:
-    """The compile-time plan of each user group (exposed for tests and benchmarks)."""
+    """The compile-time plan of each group of consecutive users sharing ``P = round_up(pos + 1, 32)`` (exposed
+    for tests and benchmarks)."""
     grid = runtime.grid()
-    n = [(p + 1 + a.chunk - 1) // a.chunk for p in a.positions]
-    plans = [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype])
-             for b0, nb, key in groups(n)]
+    p_end = [round_up32(p + 1) for p in a.positions]
+    cast = int(a.kv_dtype == "bfp8_b")
+    plans = [flash_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype], cast)
+             for b0, nb, key in groups(p_end)]
     return [dataclasses.replace(p, shared_kv=int(a.shared_kv)) for p in plans]
 
 
 def _masks(a: DecodeArgs):
-    """Slot 0 of each user: the last chunk (the one holding pos) with keys > pos hidden (slots 1, 2 unused).
-    Cached per (positions, chunk): every layer of a step has the same positions, so a step uploads its masks once
-    (the step audit counts the bytes)."""
-    return _masks_for(tuple(int(p) for p in a.positions), a.chunk, const_key())
-
-
-@lru_cache(maxsize=4)
-def _masks_for(positions: tuple[int, ...], chunk: int, key: str):
-    zero = torch.zeros(chunk)
-    rows = []
-    for p in positions:
-        start = (p // chunk) * chunk
-        rows.append([chunk_mask(start, chunk, 0, p), zero, zero])
-    return mask_tensor(rows, chunk)
+    """The masks of the chunk geometry both decode kernels share (:func:`.speculative_decode._masks`)."""
+    return spec_masks(a)
 
 
 def run_flash_decode(a: DecodeArgs):

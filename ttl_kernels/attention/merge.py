@@ -2,12 +2,12 @@
 
 Second operation of a decode-attention call.  Inputs per (user, KV head) segment: ``NP`` partials written
 by :mod:`._partial`, each a normalised ``o_i`` (1 x Dt tiles) with its row max ``m_i`` and row sum ``l_i``
-(1 tile each, row-constant).  The exact result is the log-sum-exp merge, online over i (2-slot buffers)::
+(1 tile each, row-constant).  The exact result is the log-sum-exp merge::
 
-    m' = max(m, m_i);   a = exp(m - m');   b = exp(m_i - m') l_i
-    L' = a L + b;       acc' = diag(a) @ acc + diag(b) @ o_i          (diag(x) = x * I, x row-constant)
-    O  = diag(1 / L) @ acc        starting from m = m_0, L = l_0, acc = diag(l_0) @ o_0
-                                  (O = o_0 when NP == 1: nothing to merge)
+    M = max_i m_i;   b_i = exp(m_i - M) l_i;   L = sum_i b_i;   acc = sum_i diag(b_i) @ o_i
+    O = diag(1 / L) @ acc          (diag(x) = x * I, x row-constant; O = o_0 when NP == 1: nothing to merge)
+
+one ``exp`` per partial; the reader sends the ``m_i`` once for the max and again beside ``l_i`` and ``o_i``.
 
 With ``verify`` (ALSpec) an item is one user: its ``NKV`` segments are merged in turn, partial 0 of each
 being the speculative partial (its ``o`` read from the speculative output the partial op wrote).  Over
@@ -18,7 +18,7 @@ then sums them over the G valid query rows and all head_dim columns with matmuls
 tile row ``user``.  ``O`` passes through a buffer of the output's dtype, so on a device the sums see
 exactly the values written.
 
-Reads per segment: NP x (Dt + 2) tiles (+ Dt for the speculative output when verifying); writes Dt tiles.
+Reads per segment: NP x (Dt + 3) tiles (+ Dt for the speculative output when verifying); writes Dt tiles.
 Work items are dealt round-robin over the flattened grid.  All tiles bf16 (see :mod:`._partial`).
 """
 
@@ -51,11 +51,9 @@ def make_merge_op(plan: MergePlan, backend: str):
         mx_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
         l_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
         acc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, DT), block_count=2)
-        mn_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         a1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         a2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         d1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        d2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         ov_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=1)
         out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)
         dsq_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, DT), block_count=2)
@@ -76,40 +74,36 @@ def make_merge_op(plan: MergePlan, backend: str):
                     if NP > 1:
                         # the identity tile comes with every segment that has something to merge
                         with eye_dfb.wait() as eye:
-                            # partial 0 starts the state: m = m_0, L = l_0, acc = diag(l_0) @ o_0
+                            # M = max_i m_i (the m_i come first, then m_i, l_i, o_i per partial)
                             with ml_dfb.wait() as m0s, mx_dfb.reserve() as m:
                                 m.store(m0s)
-                            with ml_dfb.wait() as l0s:
-                                with l_dfb.reserve() as ls:
-                                    ls.store(l0s)
-                                with d1_dfb.reserve() as d1:
-                                    d1.store(l0s * eye)
-                            with d1_dfb.wait() as d1, ol_dfb.wait() as o0, acc_dfb.reserve() as a:
-                                a.store(d1 @ o0)
-                            for i in range(NPM1):
-                                with ml_dfb.wait() as mi, mx_dfb.wait() as m0:
-                                    with mn_dfb.reserve() as mn:
-                                        mn.store(ttl.math.max(m0, mi))
-                                    with mn_dfb.wait() as mn:
-                                        with a1_dfb.reserve() as a1:
-                                            a1.store(ttl.math.exp(m0 - mn))
-                                        with a2_dfb.reserve() as a2:
-                                            a2.store(ttl.math.exp(mi - mn))
-                                        if i < NPM1 - 1:
-                                            with mx_dfb.reserve() as m1:
-                                                m1.store(mn)
-                                with ml_dfb.wait() as li, a1_dfb.wait() as a1, a2_dfb.wait() as a2:
-                                    with l_dfb.wait() as l0, l_dfb.reserve() as l1:
-                                        l1.store(a1 * l0 + a2 * li)
-                                    with d1_dfb.reserve() as d1:
-                                        d1.store(a1 * eye)
-                                    with d2_dfb.reserve() as d2:
-                                        d2.store(a2 * li * eye)
-                                with d1_dfb.wait() as d1, acc_dfb.wait() as a0, acc_dfb.reserve() as am:
-                                    am.store(d1 @ a0)
-                                with d2_dfb.wait() as d2, ol_dfb.wait() as oi:
-                                    with acc_dfb.wait() as a0, acc_dfb.reserve() as a1n:
-                                        a1n.store(a0 + d2 @ oi)
+                            for _i in range(NPM1):
+                                with ml_dfb.wait() as mi, mx_dfb.wait() as m0, mx_dfb.reserve() as m1:
+                                    m1.store(ttl.math.max(m0, mi))
+                            with mx_dfb.wait() as mm:
+                                for i in range(NP):
+                                    # b_i = exp(m_i - M) l_i;  L += b_i;  acc += diag(b_i) @ o_i
+                                    with ml_dfb.wait() as mi, a1_dfb.reserve() as a1:
+                                        a1.store(ttl.math.exp(mi - mm))
+                                    with ml_dfb.wait() as li, a1_dfb.wait() as a1:
+                                        with a2_dfb.reserve() as b:
+                                            b.store(a1 * li)
+                                        with d1_dfb.reserve() as d1:
+                                            d1.store(a1 * li * eye)
+                                    with a2_dfb.wait() as b:
+                                        if i == 0:
+                                            with l_dfb.reserve() as ls:
+                                                ls.store(b)
+                                        else:
+                                            with l_dfb.wait() as l0, l_dfb.reserve() as l1:
+                                                l1.store(l0 + b)
+                                    with d1_dfb.wait() as d1, ol_dfb.wait() as oi:
+                                        if i == 0:
+                                            with acc_dfb.reserve() as a:
+                                                a.store(d1 @ oi)
+                                        else:
+                                            with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                                an.store(a0 + d1 @ oi)
                             # O = diag(1 / L) @ acc
                             with l_dfb.wait() as lf, d1_dfb.reserve() as d1:
                                 d1.store(ttl.math.recip(lf) * eye)
@@ -171,6 +165,12 @@ def make_merge_op(plan: MergePlan, backend: str):
                         with eye_dfb.reserve() as eb:
                             te = ttl.copy(consts[0:1, CE:CE + 1], eb)
                             te.wait()
+                    if NP > 1:  # the m_i for the max, then m_i, l_i, o_i per partial
+                        for i in range(NP):
+                            prow = seg * NP + i
+                            with ml_dfb.reserve() as mb:
+                                tm = ttl.copy(ml_part[prow:prow + 1, 0:1], mb)
+                                tm.wait()
                     for i in range(NP):
                         prow = seg * NP + i
                         if NP > 1:

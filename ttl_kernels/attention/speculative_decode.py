@@ -29,12 +29,14 @@ distance, norm; tt-metal's priority convention is available as ``.priority``: 0 
 
 from __future__ import annotations
 
-from functools import cache
+import dataclasses
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import torch
 
 from .. import runtime
+from .._api import const_key
 from ..host import TILE_BYTES, TileTensor, empty, to_torch
 from ._common import DecodeArgs, check_chunk, check_lambda, parse
 from ._layout import TILE, chunk_mask, const_tiles, decode_o_from_tiles, fp32_like, mask_tensor
@@ -77,15 +79,25 @@ def spec_plans(a: DecodeArgs) -> list:
     """The compile-time plan of each group of users sharing ``P`` (exposed for tests and benchmarks)."""
     grid = runtime.grid()
     p_end = [round_up32(p + 1) for p in a.positions]
-    return [spec_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype])
-            for b0, nb, key in groups(p_end)]
+    cast = int(a.kv_dtype == "bfp8_b")
+    plans = [spec_plan(grid, b0, nb, a.n_kv, a.dt, a.ct, a.s_max // TILE, key, a.scale, TILE_BYTES[a.kv_dtype], cast)
+             for b0, nb, key in groups(p_end)]
+    return [dataclasses.replace(p, shared_kv=int(a.shared_kv)) for p in plans]
 
 
 def _masks(a: DecodeArgs):
-    s = a.chunk
+    """Per user: slot 0 the only chunk when ``P <= S`` (keys > pos hidden), slot 1 the recent chunk ``[P - S, P)``
+    (keys > pos, and keys < S when it overlaps the sink), slot 2 the first middle block (its overlap with the sink).
+    The chunk geometry of both decode kernels (:func:`._plan._geometry`); cached per (positions, S): every layer
+    of a step has the same positions, so a step uploads its masks once."""
+    return position_masks(tuple(int(p) for p in a.positions), a.chunk, const_key())
+
+
+@lru_cache(maxsize=4)
+def position_masks(positions: tuple[int, ...], s: int, key: str):
     zero = torch.zeros(s)
     rows = []
-    for pos in a.positions:
+    for pos in positions:
         p_end = round_up32(pos + 1)
         sink = chunk_mask(0, s, 0, pos)  # used when P <= S: the sink is the only chunk
         recent = chunk_mask(p_end - s, s, s, pos) if p_end > s else zero  # keys < S are the sink's
@@ -169,4 +181,4 @@ def speculative_scaled_dot_product_attention_decode(q, k_cache, v_cache, *, cur_
 
 
 speculative_scaled_dot_product_attention_decode.expected_ops = ("matmul_(block|tiles)", "exp_tile", "signbit_tile",
-                                                                 "recip_tile", "typecast_tile")
+                                                                 "recip_tile")
