@@ -56,10 +56,15 @@ class NormPlan(ItemsOnGrid):
     resident: bool  # whole tile row kept in L1 (x read once) or two passes (x read twice)
     gx: int
     gy: int
+    slices: int = 1  # > 1: the split plan (:mod:`._split`): each tile row cut into this many slices over cores
 
     @property
     def n_items(self) -> int:
-        return self.rows_t
+        return self.rows_t * self.slices
+
+    @property
+    def split(self) -> bool:
+        return self.slices > 1
 
     @property
     def ht(self) -> int:
@@ -76,7 +81,8 @@ class NormPlan(ItemsOnGrid):
 
     @property
     def passes(self) -> int:
-        return 1 if self.resident else 2
+        """Reads of x: 1 (resident), 2 (two-pass, or split: the sum-of-squares op and the scale op each read it)."""
+        return 1 if self.resident and not self.split else 2
 
     @property
     def last_valid_cols(self) -> int:
@@ -97,12 +103,33 @@ def l1_tiles(ht: int, bc: int, chunk_buffers: int, resident: bool) -> int:
 
 def plan_norm(rows: int, cols: int, dtype: str, grid: tuple[int, int], chunk_buffers: int) -> NormPlan:
     ht = tiles(cols)
+    rt = tiles(rows)
+    nc = grid[0] * grid[1]
+    slices = split_slices(rt, ht, nc)
+    if slices > 1:
+        # split plan (decode-sized: too few tile rows for the grid): slices of >= 2 tiles over the cores
+        bc = _chunk_width(ht, max(1, min(MAX_BC, ht // slices)))
+        slices = min(slices, ht // bc)
+        gx, gy = fit_grid(rt * slices, grid)
+        return NormPlan(rt, cols, bc, True, gx, gy, slices)
     # H not a multiple of 32: the last chunk's MASK (BC tiles) is read once per core, so narrow chunks keep
     # that small (about HT/16 tiles: under 2% of a decode row's minimum traffic of 3 HT tiles)
     bc = _chunk_width(ht, MAX_BC if cols % TILE == 0 else max(1, min(MAX_BC, ht // 16)))
     resident = l1_tiles(ht, bc, chunk_buffers, True) * TILE_BYTES[dtype] <= NORM_L1_BUDGET
-    gx, gy = fit_grid(tiles(rows), grid)
-    return NormPlan(tiles(rows), cols, bc, resident, gx, gy)
+    gx, gy = fit_grid(rt, grid)
+    return NormPlan(rt, cols, bc, resident, gx, gy)
+
+
+MAX_SLICES = 16  # the scale op reads every slice's partial tile: RT * S^2 tiles, so S stays small
+
+
+def split_slices(rt: int, ht: int, n_cores: int) -> int:
+    """Slices per tile row for the split plan (1: the one-op plan).  Split when the tile rows fill at most half
+    of the grid and a row has at least 4 tiles: then up to ``MAX_SLICES`` slices of >= 2 tiles, at most one item
+    per core."""
+    if 2 * rt > n_cores or ht < 4:
+        return 1
+    return max(1, min(MAX_SLICES, ht // 2, n_cores // rt))
 
 
 # ----------------------------------------------------------------------------------- constant tiles

@@ -13,8 +13,10 @@ so that for any row-constant tile ``r`` the matmul ``r @ W0`` is ``r[row] * weig
 
 Per head (1 x DT tiles), compute: ``sq = x*x``, ``ss = sq @ ONES`` (1 tile, every column = the head's sum
 of squares), ``r = rsqrt(ss / head_dim + eps)``, ``F = r @ W0`` (1 x DT), ``y = x * F``.  Each x tile is
-read once and each y tile written once; the per-core weight and P reads are the only extra traffic, and
-``G`` is chosen to keep them within :data:`OVERHEAD_BUDGET` of the minimum.
+read once and each y tile written once; the per-core weight and P reads are the only extra traffic.  ``G``
+minimises the modelled time (:func:`head_norm_plan`): a head costs far more compute (an rsqrt, hand-offs) than
+its 2 DT tiles of traffic, so decode-sized inputs take one head per core (Qwen3-8B q_norm: 32 cores) even
+though the per-core constants then add up to ~60% of the minimum traffic.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ import torch
 
 from .. import runtime
 from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
-from ..host import TILE, TileTensor, empty, tiles, to_device
+from ..host import TILE, TILE_BYTES, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
-from ..tiling import HeadGroupsOnGrid, fit_grid, head_groups
+from ..tiling import HeadGroupsOnGrid, fit_grid
 from ._common import NORM_DTYPES, check_eps, weight_tile
 
-# Extra DRAM reads (per-core constants) allowed, as a fraction of the minimum traffic, when choosing how
-# many cores share a tile row's heads.
-OVERHEAD_BUDGET = 0.04
+# Planner figures, n150 cycles (from the cycle model's counts of this kernel): one head (x*x, its row sum, rsqrt,
+# the scale, y, and their hand-offs), and once per core (W0 = P @ weight, ONES); DRAM 288 B per cycle.
+_HEAD_CYCLES = 3_400
+_CORE_CYCLES = 1_200
+_DRAM_B_PER_CYCLE = 288.0
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,22 @@ class HeadNormPlan(HeadGroupsOnGrid):
 
 
 def head_norm_plan(rows: int, n_heads: int, head_dim: int, grid: tuple[int, int]) -> HeadNormPlan:
-    """Split heads into the most groups (cores) whose per-core constant reads (weight DT tiles + P) stay
-    within OVERHEAD_BUDGET of the minimum traffic (x in, y out, weight once), and no more items than
-    cores."""
+    """The number of head groups (items per tile row) with the smallest modelled time: the busiest core's
+    heads against all traffic (x in, y out, the weight and P once per busy core) at the DRAM bandwidth; no more
+    items than cores, no empty group, and the fewest groups among equal times."""
     rt, dt = tiles(rows), head_dim // TILE
-    minimum = 2 * rt * n_heads * dt + dt
-    groups = head_groups(rt, n_heads, minimum, dt + 1, grid[0] * grid[1], OVERHEAD_BUDGET)
+    nc = grid[0] * grid[1]
+    best = None
+    for g in range(1, max(1, min(n_heads, nc // rt)) + 1):
+        hpg = -(-n_heads // g)
+        groups = -(-n_heads // hpg)
+        items = rt * groups
+        compute = -(-items // nc) * hpg * _HEAD_CYCLES + _CORE_CYCLES
+        traffic = (2 * rt * n_heads * dt + min(items, nc) * (dt + 1)) * TILE_BYTES["bf16"] / _DRAM_B_PER_CYCLE
+        key = (max(compute, traffic), groups)
+        if best is None or key < best[0]:
+            best = (key, groups)
+    groups = best[1]
     gx, gy = fit_grid(rt * groups, grid)
     return HeadNormPlan(rt, n_heads, head_dim, groups, gx, gy)
 

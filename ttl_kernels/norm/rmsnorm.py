@@ -34,9 +34,10 @@ from functools import cache
 
 from .. import runtime
 from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
-from ..host import empty
+from ..host import TILE, empty
 from ..runtime import ttl
 from ._common import NORM_DTYPES, NormPlan, check_eps, e0_tile, mask_block, plan_norm, weight_tile
+from ._split import make_split_ops
 
 CHUNK_BUFFERS = 11  # x (2) + ONES + 2 MASK + sq + gamma (2) + F + y (2), in BC-tile units
 
@@ -204,10 +205,23 @@ def rms_norm_plan(rows: int, cols: int, dtype: str) -> NormPlan:
 
 def run_rmsnorm(plan: NormPlan, eps: float, ins: tuple, outs: tuple, dtype: str) -> None:
     """Launch the kernel for ``plan`` on TileTensors: ``ins`` = (x, gamma) or (x, residual, gamma),
-    ``outs`` = (y,) or (h, y); the residual add is on when a residual is given."""
+    ``outs`` = (y,) or (h, y); the residual add is on when a residual is given.  A split plan
+    (:mod:`._split`) runs two operations: the per-slice sums of squares, then the scale."""
     ckey = const_key()
-    consts = (e0_tile(dtype, ckey), mask_block(plan.bc, plan.last_valid_cols, dtype, ckey))
-    op = make_rmsnorm(plan, eps, len(ins) - 2, runtime.backend_name())
+    add = len(ins) - 2
+    mask = mask_block(plan.bc, plan.last_valid_cols, dtype, ckey)
+    if plan.split:
+        sumsq, scale = make_split_ops(plan, eps, add, runtime.backend_name())
+        part = empty((max(plan.rows_t, plan.slices) * TILE, plan.slices * TILE), dtype)
+        e0 = e0_tile(dtype, ckey)
+        if add:
+            sumsq(ins[0].tt, ins[1].tt, e0.tt, mask.tt, outs[0].tt, part.tt)
+        else:
+            sumsq(ins[0].tt, e0.tt, mask.tt, part.tt)
+        scale(outs[0].tt if add else ins[0].tt, ins[-1].tt, e0.tt, part.tt, outs[-1].tt)
+        return
+    consts = (e0_tile(dtype, ckey), mask)
+    op = make_rmsnorm(plan, eps, add, runtime.backend_name())
     op(*(t.tt for t in ins + consts + outs))
 
 
