@@ -39,59 +39,60 @@ __all__ = ["FastDFlashRunner", "FastTorchTarget"]
 class _Layer:
     ln1: torch.Tensor
     qkv: torch.Tensor  # [H, (n_q + 2 n_kv) D]
-    qn: torch.Tensor | None
-    kn: torch.Tensor | None
+    qkn: torch.Tensor | None  # [n_q + n_kv, D]: q_norm's weight for the q heads, k_norm's for the k heads
     wo: torch.Tensor  # [n_q D, H]
     ln2: torch.Tensor
     gu: torch.Tensor  # [H, 2 I]
     wd: torch.Tensor  # [I, H]
 
 
-def _layers(layers) -> list[_Layer]:
+def _layers(layers, n_q: int, n_kv: int) -> list[_Layer]:
     out = []
     for layer in layers:
         a, m = layer.self_attn, layer.mlp
         w = lambda t: t.detach()  # noqa: E731
+        qkn = None
+        if a.q_norm is not None:  # QK-norm of the q and k heads at once: unweighted RMSNorm, then these weights
+            qkn = torch.cat([w(a.q_norm.weight).expand(n_q, -1), w(a.k_norm.weight).expand(n_kv, -1)]).contiguous()
         out.append(_Layer(
             ln1=w(layer.input_layernorm.weight),
             qkv=torch.cat([w(a.q_proj.weight), w(a.k_proj.weight), w(a.v_proj.weight)]).T.contiguous(),
-            qn=w(a.q_norm.weight) if a.q_norm is not None else None,
-            kn=w(a.k_norm.weight) if a.k_norm is not None else None,
+            qkn=qkn,
             wo=w(a.o_proj.weight).T.contiguous(), ln2=w(layer.post_attention_layernorm.weight),
             gu=torch.cat([w(m.gate_proj.weight), w(m.up_proj.weight)]).T.contiguous(),
             wd=w(m.down_proj.weight).T.contiguous()))
     return out
 
 
-def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """HF rotate-half RoPE; x ``[1, heads, T, D]``, cos/sin ``[T, D]``."""
-    half = x.shape[-1] // 2
-    rot = torch.cat((-x[..., half:], x[..., :half]), -1)
-    return x * cos + rot * sin
+def _rotation(d: int, dtype: torch.dtype) -> torch.Tensor:
+    """``R [D, D]`` with ``x @ R = rotate_half(x) = cat(-x[D/2:], x[:D/2])``: RoPE in one matmul instead of four ops."""
+    half = d // 2
+    r = torch.zeros(d, d, dtype=dtype)
+    r[torch.arange(half) + half, torch.arange(half)] = -1.0
+    r[torch.arange(half), torch.arange(half) + half] = 1.0
+    return r
 
 
 class _Blocks:
     """The layer math shared by the target and the draft (pre-norm Qwen3 / Llama layers)."""
 
-    def __init__(self, layers, n_q: int, n_kv: int, head_dim: int, eps: float):
-        self.layers = _layers(layers)
+    def __init__(self, layers, n_q: int, n_kv: int, head_dim: int, eps: float, dtype: torch.dtype):
+        self.layers = _layers(layers, n_q, n_kv)
         self.n_q, self.n_kv, self.d, self.eps = n_q, n_kv, head_dim, eps
+        self.rot = _rotation(head_dim, dtype)
 
-    def qkv(self, w: _Layer, a: torch.Tensor, cos, sin, kv_only: bool = False):
-        """``a [1, T, H]`` -> q ``[1, n_q, T, D]`` (None with ``kv_only``), k, v ``[1, n_kv, T, D]`` (RoPE'd q, k)."""
+    def qkv(self, w: _Layer, a: torch.Tensor, cos, sin):
+        """``a [1, T, H]`` -> q ``[1, n_q, T, D]``, k, v ``[1, n_kv, T, D]`` (QK-normed and RoPE'd q and k, rotated
+        together as one ``[1, n_q + n_kv, T, D]`` tensor)."""
         T, nq, nkv, d = a.shape[1], self.n_q, self.n_kv, self.d
         x = a @ w.qkv
-        q = x[..., : nq * d].view(1, T, nq, d)
-        k = x[..., nq * d: (nq + nkv) * d].view(1, T, nkv, d)
+        qk = x[..., : (nq + nkv) * d].view(1, T, nq + nkv, d)
+        if w.qkn is not None:
+            qk = F.rms_norm(qk, (d,), None, self.eps) * w.qkn
+        qk = qk.transpose(1, 2)
+        qk = qk * cos + (qk @ self.rot) * sin
         v = x[..., (nq + nkv) * d:].view(1, T, nkv, d).transpose(1, 2)
-        if w.kn is not None:
-            k = F.rms_norm(k, (d,), w.kn, self.eps)
-        k = _rotate(k.transpose(1, 2), cos, sin)
-        if kv_only:
-            return None, k, v
-        if w.qn is not None:
-            q = F.rms_norm(q, (d,), w.qn, self.eps)
-        return _rotate(q.transpose(1, 2), cos, sin), k, v
+        return qk[:, :nq], qk[:, nq:], v
 
     def finish(self, w: _Layer, h: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
         """Residual + O-proj, then the SwiGLU block: ``h [1, T, H]``, ``o [1, n_q, T, D]``."""
@@ -127,7 +128,7 @@ class FastTorchTarget(ReferenceHead):
         c = model.config
         self.model, self.config = model, c
         self._set_info(name, stop_tokens, mask_token_id)
-        self.blocks = _Blocks(model.layers, c.num_heads, c.num_kv_heads, c.head_dim, c.rms_norm_eps)
+        self.blocks = _Blocks(model.layers, c.num_heads, c.num_kv_heads, c.head_dim, c.rms_norm_eps, model.dtype)
         self.rope = _Rope(model._inv_freq, model.dtype)
         self.norm = model.norm.weight.detach()
         self.head = model.lm_head.weight.detach()
@@ -158,9 +159,10 @@ class FastTorchTarget(ReferenceHead):
         for li, w in enumerate(B.layers):
             q, k, v = B.qkv(w, F.rms_norm(h, (h.shape[-1],), w.ln1, B.eps), cos, sin)
             ck, cv = cache.k[li], cache.v[li]
-            ck[:, :, start:end] = k
-            cv[:, :, start:end] = v
-            o = F.scaled_dot_product_attention(q, ck[:, :, :end], cv[:, :, :end], attn_mask=mask, enable_gqa=True)
+            ck.narrow(2, start, T).copy_(k)
+            cv.narrow(2, start, T).copy_(v)
+            o = F.scaled_dot_product_attention(q, ck.narrow(2, 0, end), cv.narrow(2, 0, end), attn_mask=mask,
+                                               enable_gqa=True)
             h = B.finish(w, h, o)
             if li in want:
                 tapped[li] = h[0]
@@ -178,7 +180,7 @@ class FastDFlashRunner(DFlashRunner):
                  name: str = "dflash"):
         super().__init__(draft, target, block_size, name)
         c = draft.config
-        self.blocks = _Blocks(draft.layers, c.num_heads, c.num_kv_heads, c.head_dim, c.rms_norm_eps)
+        self.blocks = _Blocks(draft.layers, c.num_heads, c.num_kv_heads, c.head_dim, c.rms_norm_eps, draft.dtype)
         self.rope = _Rope(draft._inv_freq, draft.dtype)
         self.fc = draft.fc.weight.detach().T.contiguous()
         self.hidden_norm = draft.hidden_norm.weight.detach()
@@ -196,28 +198,28 @@ class FastDFlashRunner(DFlashRunner):
     def propose(self, tokens: list[int], params, gen):
         B, eps = self.blocks, self.blocks.eps
         n0 = self.length
-        # 1. the new context rows (verified tokens): their K/V in every layer, once
-        ctx = torch.cat([torch.cat(list(seg.layers), -1)[: rows] for seg, rows in self.pending], 0)[None]
-        C = ctx.shape[1]
+        # the new context rows (verified tokens), fc + hidden_norm once; each layer projects their K/V together
+        # with the block's own rows (KV injection uses the same weights), in one matmul
+        parts = [torch.cat(list(seg.layers), -1)[:rows] for seg, rows in self.pending]
+        ctx = torch.cat(parts, 0)[None] if parts else None
+        C = 0 if ctx is None else ctx.shape[1]
+        x_ctx = None
         if C:
-            x = F.rms_norm(ctx.to(self.fc.dtype) @ self.fc, (self.fc.shape[1],), self.hidden_norm, eps)
-            cos, sin = self.rope(n0, n0 + C)
-            for li, w in enumerate(B.layers):
-                _, k, v = B.qkv(w, x, cos, sin, kv_only=True)
-                self.ck[li][:, :, n0:n0 + C] = k
-                self.cv[li][:, :, n0:n0 + C] = v
-        self.length = start = n0 + C
-        # 2. the block [anchor, MASK...] right after them, non-causal over context + block
+            x_ctx = F.rms_norm(ctx.to(self.fc.dtype) @ self.fc, (self.fc.shape[1],), self.hidden_norm, eps)
         block = [tokens[-1]] + [self.draft.config.mask_token_id] * self.k
-        end = start + len(block)
-        cos, sin = self.rope(start, end)
+        end = n0 + C + len(block)
+        cos, sin = self.rope(n0, end)  # context rows, then the block right after them
         h = self.target.embed(torch.tensor([block])).to(self.fc.dtype)
         for li, w in enumerate(B.layers):
-            q, k, v = B.qkv(w, F.rms_norm(h, (h.shape[-1],), w.ln1, eps), cos, sin)
-            self.ck[li][:, :, start:end] = k  # past the length: overwritten by the next context
-            self.cv[li][:, :, start:end] = v
-            o = F.scaled_dot_product_attention(q, self.ck[li][:, :, :end], self.cv[li][:, :, :end], enable_gqa=True)
+            a = F.rms_norm(h, (h.shape[-1],), w.ln1, eps)
+            q, k, v = B.qkv(w, a if x_ctx is None else torch.cat((x_ctx, a), 1), cos, sin)
+            ck, cv = self.ck[li], self.cv[li]
+            ck.narrow(2, n0, end - n0).copy_(k)  # the block's K/V lie past the length: the next context overwrites them
+            cv.narrow(2, n0, end - n0).copy_(v)
+            o = F.scaled_dot_product_attention(q[:, :, C:], ck.narrow(2, 0, end), cv.narrow(2, 0, end),
+                                               enable_gqa=True)  # non-causal: every block row sees 0 .. end - 1
             h = B.finish(w, h, o)
+        self.length = n0 + C
         x = F.rms_norm(h[0, 1:], (h.shape[-1],), self.norm, eps)
         self.pending = []
         return self.choose(self.target.lm_head(x), params, gen)
