@@ -117,6 +117,19 @@ class DFlashConfig:
             extra=d,
         )
 
+    @classmethod
+    def for_target(cls, target: DecoderConfig, *, block_size: int, target_layer_ids, mask_token_id: int,
+                   num_layers: int = 1, **more) -> DFlashConfig:
+        """A draft config shaped like ``target``'s layers (hidden and MLP width, heads, head_dim), over its vocabulary
+        and layer count, with its RMSNorm eps and RoPE base; ``more`` sets any other field (``rope_scaling``,
+        ``max_position_embeddings``, or a width of the draft's own)."""
+        shape = dict(hidden_size=target.hidden_size, intermediate_size=target.intermediate_size,
+                     num_heads=target.num_heads, num_kv_heads=target.num_kv_heads, head_dim=target.head_dim,
+                     rms_norm_eps=target.rms_norm_eps, rope_theta=target.rope_theta)
+        return cls(**{**shape, **more}, num_layers=num_layers, block_size=block_size, mask_token_id=mask_token_id,
+                   target_layer_ids=list(target_layer_ids), num_target_layers=target.num_layers,
+                   vocab_size=target.vocab_size)
+
     def to_hf(self) -> dict:
         return {
             "architectures": ["DFlashDraftModel"],

@@ -48,10 +48,7 @@ def random_draft(target, block_size: int, seed: int = 0) -> DFlashDraft:
     c = target.config
     n = c.num_layers
     taps = sorted({1 % n, max(n // 2, 0), max(n - 2, 0)})
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=1,
-                       num_heads=c.num_heads, num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=block_size,
-                       mask_token_id=target.mask_token_id, target_layer_ids=taps, num_target_layers=n,
-                       vocab_size=c.vocab_size, rms_norm_eps=c.rms_norm_eps, rope_theta=c.rope_theta)
+    cfg = DFlashConfig.for_target(c, block_size=block_size, target_layer_ids=taps, mask_token_id=target.mask_token_id)
     torch.manual_seed(seed)
     return DFlashDraft(cfg).eval()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _tiny_models import seeded
 from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,17 +32,9 @@ MASK = 1
 def make(block: int, seed: int = 0, layers: int = 2):
     """A random tiny Qwen3 target (the shipped shape) and a random DFlash draft tapping 3 of its layers."""
     target = random_decoder("tiny-qwen3", seed)
-    c = target.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=layers,
-                       num_heads=c.num_heads, num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=block,
-                       mask_token_id=MASK, target_layer_ids=[0, 2, 3], num_target_layers=c.num_layers,
-                       vocab_size=c.vocab_size, rms_norm_eps=c.rms_norm_eps, rope_theta=c.rope_theta)
-    torch.manual_seed(seed + 1)
-    draft = DFlashDraft(cfg).eval()
-    with torch.no_grad():
-        for p in draft.parameters():
-            if p.dim() > 1:
-                p.normal_(0, 0.08)
+    cfg = DFlashConfig.for_target(target.config, block_size=block, target_layer_ids=[0, 2, 3], mask_token_id=MASK,
+                                  num_layers=layers)
+    draft = seeded(DFlashDraft, cfg, seed + 1, 0.08, vectors=False)
     return target, draft
 
 

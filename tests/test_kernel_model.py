@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _tiny_models import check_two_users_bf16, seeded
 
 from models.kernel_model import KernelTarget
 from models.targets import TorchTarget
-from reference.decoder import Decoder, DecoderConfig, KVCache, greedy_generate
+from reference.decoder import Decoder, DecoderConfig, greedy_generate
 from ttl_kernels import host
 from ttl_kernels.compile import compile_cases
 from ttl_kernels.shapes import MODEL_SHAPES
@@ -26,14 +27,10 @@ LLAMA3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_fr
 
 def tiny(arch: str, layers: int = 2, seed: int = 0) -> Decoder:
     cfg = DecoderConfig(arch=arch, vocab_size=256, hidden_size=128, intermediate_size=256, num_layers=layers,
-                        num_heads=4, num_kv_heads=2, head_dim=64, qk_norm=arch == "qwen3", tie_word_embeddings=arch == "qwen3",
-                        rope_theta=1e6 if arch == "qwen3" else 5e5, rope_scaling=LLAMA3 if arch == "llama" else None)
-    torch.manual_seed(seed)
-    m = Decoder(cfg).eval()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.15 if p.dim() > 1 else 0.5).add_(1.0 if p.dim() == 1 else 0.0)
-    return m
+                        num_heads=4, num_kv_heads=2, head_dim=64, qk_norm=arch == "qwen3",
+                        tie_word_embeddings=arch == "qwen3", rope_theta=1e6 if arch == "qwen3" else 5e5,
+                        rope_scaling=LLAMA3 if arch == "llama" else None)
+    return seeded(Decoder, cfg, seed)
 
 
 @pytest.mark.parametrize("arch", ["qwen3", "llama"])
@@ -59,28 +56,7 @@ def test_greedy_32_tokens_equal_reference(arch):
 
 def test_batched_users_at_different_positions_bf16():
     """Two users at different lengths decode together in bf16: logits PCC >= 0.99 per user and step."""
-    m = tiny("qwen3")
-    kt = KernelTarget(m, max_seq_len=128, dtype="bf16")
-    ops = kt.ops
-    prompts = [list(range(30, 47)), list(range(50, 90))]
-    ref = KVCache.empty(m.config, 2, 128)
-    for b, p in enumerate(prompts):
-        one = KVCache.empty(m.config, 1, 128)
-        m(torch.tensor([p]), one)
-        for i in range(m.config.num_layers):
-            ref.k[i][b], ref.v[i][b] = one.k[i][0], one.v[i][0]
-        ref.lengths[b] = len(p)
-    cache = ops.new_cache(2)
-    ops.load_cache(cache, ref)
-    ids = [7, 9]
-    for _ in range(3):
-        a, taps = ops.decode(cache, ids, taps=[1])
-        b = m(torch.tensor(ids)[:, None], ref).logits[:, 0]
-        for u in range(2):
-            assert pcc(a[u], b[u]) >= 0.99, (u, pcc(a[u], b[u]))
-        assert taps[0].shape == (2, m.config.hidden_size)
-        ids = [int(x) for x in b.argmax(-1)]
-    assert cache.lengths.tolist() == [20, 43]
+    check_two_users_bf16(tiny("qwen3"), 128, taps=[1])
 
 
 @pytest.mark.compile

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _tiny_models import check_two_users_bf16, seeded
 
 from models.decoder_step import MoeWeights, TorchOps, decode_step, moe_block_parts
 from models.kernel_model import KernelOps, KernelTarget, ShapeOps
@@ -37,12 +38,7 @@ def tiny_moe(seed: int = 0, norm: bool = True, k: int = 2, layers: int = 3, mlp_
                         num_heads=4, num_kv_heads=2, head_dim=64, qk_norm=True, tie_word_embeddings=True,
                         rope_theta=1e6, num_experts=8, num_experts_per_tok=k, moe_intermediate_size=48,
                         decoder_sparse_step=1, mlp_only_layers=tuple(mlp_only), norm_topk_prob=norm)
-    torch.manual_seed(seed)
-    m = Qwen3MoeModel(cfg).eval()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.15 if p.dim() > 1 else 0.5).add_(1.0 if p.dim() == 1 else 0.0)
-    return m
+    return seeded(Qwen3MoeModel, cfg, seed)
 
 
 @pytest.fixture(scope="module")
@@ -128,24 +124,7 @@ def test_kernel_verify_block_of_16_is_one_step(model):
 
 def test_kernel_bf16_two_users_at_different_positions(model):
     """bf16 weights and activations, a batch of two users at different lengths: PCC >= 0.99 per user and step."""
-    ops = KernelTarget(model, max_seq_len=96, dtype="bf16").ops
-    prompts = [list(range(30, 47)), list(range(50, 90))]
-    ref = KVCache.empty(model.config, 2, 96)
-    for b, p in enumerate(prompts):
-        one = KVCache.empty(model.config, 1, 96)
-        model(torch.tensor([p]), one)
-        for i in range(model.config.num_layers):
-            ref.k[i][b], ref.v[i][b] = one.k[i][0], one.v[i][0]
-        ref.lengths[b] = len(p)
-    cache = ops.new_cache(2)
-    ops.load_cache(cache, ref)
-    ids = [7, 9]
-    for _ in range(3):
-        a = ops.decode(cache, ids)[0]
-        b = model(torch.tensor(ids)[:, None], ref).logits[:, 0]
-        for u in range(2):
-            assert pcc(a[u], b[u]) >= 0.99, (u, pcc(a[u], b[u]))
-        ids = [int(x) for x in b.argmax(-1)]
+    check_two_users_bf16(model, 96)
 
 
 def quantised_copy(model, dtype: str):

@@ -4,10 +4,10 @@ draft equal to an independent implementation of the published architecture, and 
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 import torch
+from _tiny_models import V, prompts, seeded, tiny_dflash
 
 from models.dflash import DFlashConfig, DFlashDraft
 from models.dflash_step import StepDFlashRunner
@@ -22,42 +22,17 @@ from models.speculative import (
 from models.targets import TorchTarget
 from reference.decoder import Decoder, DecoderConfig, greedy_generate
 
-V = 96
-
 
 def tiny(arch="qwen3", layers=4, vocab=V, seed=0, scale=0.3) -> Decoder:
     cfg = DecoderConfig(arch=arch, vocab_size=vocab, hidden_size=64, intermediate_size=128, num_layers=layers,
                         num_heads=4, num_kv_heads=2, head_dim=16, qk_norm=arch == "qwen3", tie_word_embeddings=True,
                         rope_theta=1e6)
-    torch.manual_seed(seed)
-    m = Decoder(cfg).eval()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, scale)
-    return m
-
-
-def tiny_dflash(target: Decoder, block=8, seed=1, taps=(0, 2, 3)) -> DFlashDraft:
-    c = target.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=2, num_heads=4,
-                       num_kv_heads=2, head_dim=16, block_size=block, mask_token_id=1, target_layer_ids=list(taps),
-                       num_target_layers=c.num_layers, vocab_size=c.vocab_size, rope_theta=1e6)
-    torch.manual_seed(seed)
-    d = DFlashDraft(cfg).eval()
-    with torch.no_grad():
-        for p in d.parameters():
-            p.normal_(0, 0.3)
-    return d
+    return seeded(Decoder, cfg, seed, scale)
 
 
 @pytest.fixture(scope="module")
 def target():
     return tiny()
-
-
-def prompts(n=20, seed=0):
-    rng = random.Random(seed)
-    return [[rng.randrange(3, V) for _ in range(rng.randrange(1, 40))] for _ in range(n)]
 
 
 def drafts(m: Decoder):
@@ -75,12 +50,12 @@ def test_lossless_greedy_every_draft_kind(target):
     """T = 0: speculative output == plain greedy (the reference's own greedy loop) on 20 prompts x 5 drafts."""
     t = TorchTarget(target)
     for name, d in drafts(target).items():
-        for p in prompts():
+        for p in prompts(20):
             want = greedy_generate(target, torch.tensor([p]), 24)[0, len(p):].tolist()
             got = speculative_generate(t, d, p, 24)
             assert got.tokens == want, (name, p)
             assert 1.0 <= got.tau <= d.k + 1
-    perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts()[0], 24)
+    perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts(20)[0], 24)
     # a draft identical to the target accepts everything: 6 tokens per step; tau counts only the 23 tokens kept
     # after the prefill's first one (the last step's overshoot past max_new_tokens is dropped)
     assert perfect.acceptance_rate == 1.0 and perfect.verify_steps == 4 and perfect.emitted == 23
@@ -89,7 +64,8 @@ def test_lossless_greedy_every_draft_kind(target):
 
 def test_plain_generate_matches_reference_greedy(target):
     for p in prompts(5):
-        assert plain_generate(TorchTarget(target), p, 20).tokens == greedy_generate(target, torch.tensor([p]), 20)[0, len(p):].tolist()
+        want = greedy_generate(target, torch.tensor([p]), 20)[0, len(p):].tolist()
+        assert plain_generate(TorchTarget(target), p, 20).tokens == want
 
 
 def test_stop_tokens_and_max_new_tokens(target):
@@ -151,7 +127,8 @@ def test_distribution_preserved_chi_square(params):
         # p-value from the chi-square survival function (Wilson-Hilferty approximation), fixed seeds
         z = ((chi2 / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / math.sqrt(2 / (9 * dof))
         p_value = 0.5 * math.erfc(z / math.sqrt(2))
-        print(f"chi-square {params}: position {i}: chi2 {chi2:.1f}, dof {dof}, p {p_value:.3f}, {acc} draft tokens accepted over {n} runs")
+        print(f"chi-square {params}: position {i}: chi2 {chi2:.1f}, dof {dof}, p {p_value:.3f}, "
+              f"{acc} draft tokens accepted over {n} runs")
         assert p_value > 0.001, (i, chi2, dof, p_value)
 
 
@@ -240,11 +217,7 @@ def test_lossless_greedy_on_the_simulator_backend():
 
     cfg = DecoderConfig(arch="qwen3", vocab_size=V, hidden_size=128, intermediate_size=256, num_layers=2, num_heads=4,
                         num_kv_heads=2, head_dim=64, qk_norm=True, tie_word_embeddings=True, rope_theta=1e6)
-    torch.manual_seed(0)
-    m = Decoder(cfg).eval()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.3)
+    m = seeded(Decoder, cfg, 0, 0.3)
     kt = KernelTarget(m, max_seq_len=128, dtype="fp32")
     draft_kinds = {
         "layer-skip(1)": AutoregressiveDraft(layer_skip(m, 1), 3, "layer-skip"),
@@ -265,9 +238,6 @@ def test_lossless_greedy_on_the_simulator_backend():
 
 
 def _dflash_for(target: Decoder, block: int) -> DFlashDraft:
-    c = target.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=1, num_heads=c.num_heads,
-                       num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=block, mask_token_id=1,
-                       target_layer_ids=[0, 1], num_target_layers=c.num_layers, vocab_size=c.vocab_size, rope_theta=1e6)
+    cfg = DFlashConfig.for_target(target.config, block_size=block, target_layer_ids=[0, 1], mask_token_id=1)
     torch.manual_seed(2)
     return DFlashDraft(cfg).eval()

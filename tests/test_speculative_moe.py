@@ -5,12 +5,12 @@ without any weights (``models.speculative.check_draft_fits``, the check ``DFlash
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 import torch
+from _tiny_models import V, prompts, seeded, tiny_dflash
 
 from models.dflash import DFlashConfig, DFlashDraft
 from models.speculative import (
@@ -25,8 +25,6 @@ from models.targets import TorchTarget
 from reference import BF16, registry
 from reference.decoder import DecoderConfig, greedy_generate
 from reference.moe import Qwen3MoeModel, SparseMoeBlock
-
-V = 96
 
 # z-lab's DFlash draft for Qwen3-Coder-30B-A3B, in its config.json format (what DFlashConfig.from_hf reads):
 # 8 Qwen3 draft layers at the target's hidden size 2048 (32 q / 4 kv heads, head_dim 128), block 16, taps after
@@ -72,35 +70,12 @@ def tiny_moe(layers=4, seed=0, scale=0.3) -> Qwen3MoeModel:
                         num_heads=4, num_kv_heads=2, head_dim=16, qk_norm=True, tie_word_embeddings=True,
                         rope_theta=1e6, num_experts=6, num_experts_per_tok=2, moe_intermediate_size=32,
                         decoder_sparse_step=1, mlp_only_layers=(2,), norm_topk_prob=True)
-    torch.manual_seed(seed)
-    m = Qwen3MoeModel(cfg).eval()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, scale)
-    return m
-
-
-def tiny_dflash(target, block=8, seed=1, taps=(0, 2, 3)) -> DFlashDraft:
-    c = target.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=128, num_layers=2, num_heads=4, num_kv_heads=2,
-                       head_dim=16, block_size=block, mask_token_id=1, target_layer_ids=list(taps),
-                       num_target_layers=c.num_layers, vocab_size=c.vocab_size, rope_theta=1e6)
-    torch.manual_seed(seed)
-    d = DFlashDraft(cfg).eval()
-    with torch.no_grad():
-        for p in d.parameters():
-            p.normal_(0, 0.3)
-    return d
+    return seeded(Qwen3MoeModel, cfg, seed, scale)
 
 
 @pytest.fixture(scope="module")
 def target():
     return tiny_moe()
-
-
-def prompts(n=10, seed=0):
-    rng = random.Random(seed)
-    return [[rng.randrange(3, V) for _ in range(rng.randrange(1, 40))] for _ in range(n)]
 
 
 def test_the_target_is_a_mixture_of_experts(target):
@@ -119,7 +94,7 @@ def test_lossless_greedy_on_a_moe_target(target):
         "dflash b8 taps 0,2,3": DFlashRunner(tiny_dflash(target), t),
         "dflash b3 tap 1": DFlashRunner(tiny_dflash(target, block=3, taps=(1,)), t),
     }
-    for p in prompts():
+    for p in prompts(10):
         want = greedy_generate(target, torch.tensor([p]), 24)[0, len(p):].tolist()
         assert plain_generate(t, p, 24).tokens == want
         for name, d in drafts.items():
@@ -127,7 +102,7 @@ def test_lossless_greedy_on_a_moe_target(target):
             assert got.tokens == want, (name, p)
             assert 1.0 <= got.tau <= d.k + 1
     # the target as its own draft accepts everything: 6 tokens per verify step (23 kept after the prefill's)
-    perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts()[0], 24)
+    perfect = speculative_generate(t, AutoregressiveDraft(target, 5, "self"), prompts(10)[0], 24)
     assert perfect.acceptance_rate == 1.0 and perfect.verify_steps == 4 and perfect.emitted == 23
 
 

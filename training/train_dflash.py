@@ -21,7 +21,6 @@ and a boolean mask gives every block its own prefix of the context plus its own 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -42,6 +41,7 @@ from models.dflash import DFlashConfig, DFlashDraft
 from reference import BF16
 from reference.decoder import Decoder, greedy_generate
 from reference.rope import apply_rotary
+from training.cli import add_budget_args, draft_parser
 
 DATA_DIR = ROOT / "training" / "data"
 
@@ -56,11 +56,9 @@ def default_taps(n_layers: int, n_taps: int = 3) -> list[int]:
 def draft_for(target: Decoder, block_size: int, layers: int, taps: list[int], mask_token_id: int) -> DFlashDraft:
     """A draft shaped like the target's layers, initialised from the target's last ``layers`` layers."""
     c = target.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=layers,
-                       num_heads=c.num_heads, num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=block_size,
-                       mask_token_id=mask_token_id, target_layer_ids=taps, num_target_layers=c.num_layers,
-                       vocab_size=c.vocab_size, rms_norm_eps=c.rms_norm_eps, rope_theta=c.rope_theta,
-                       rope_scaling=c.rope_scaling, max_position_embeddings=c.max_position_embeddings)
+    cfg = DFlashConfig.for_target(c, block_size=block_size, target_layer_ids=taps, mask_token_id=mask_token_id,
+                                  num_layers=layers, rope_scaling=c.rope_scaling,
+                                  max_position_embeddings=c.max_position_embeddings)
     d = DFlashDraft(cfg)
     with torch.no_grad():
         for i, dl in enumerate(d.layers):
@@ -175,15 +173,11 @@ def step_loss(draft, target, ids, tap_ids, n_anchors, gamma, rng, regen_prompt_l
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", required=True)
-    ap.add_argument("--out", required=True)
+    ap = draft_parser(__doc__)
     ap.add_argument("--block-size", type=int, default=16)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--taps", default="auto", help="comma-separated target layer ids, or auto")
-    ap.add_argument("--minutes", type=float, default=20.0)
-    ap.add_argument("--bs", type=int, default=8)
-    ap.add_argument("--seq", type=int, default=256)
+    add_budget_args(ap, minutes=20.0, bs=8, seq=256)
     ap.add_argument("--anchors", type=int, default=0, help="anchors per window (default 512 // block size)")
     ap.add_argument("--gamma", type=float, default=0.0, help="loss decay (default 7 for B16, 4 for B8)")
     ap.add_argument("--lr", type=float, default=1.5e-3)

@@ -12,7 +12,6 @@ the draft has to agree with the target, not with the corpus.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -31,6 +30,7 @@ import torch.nn.functional as F
 
 from reference import BF16
 from reference.decoder import Decoder
+from training.cli import add_budget_args, add_size_args, draft_parser
 
 
 def draft_config(
@@ -62,18 +62,9 @@ def kl_step(draft, target: Decoder, ids: torch.Tensor) -> torch.Tensor:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--heads", type=int, default=2)
-    ap.add_argument("--kv-heads", type=int, default=1)
-    ap.add_argument("--head-dim", type=int, default=64)
-    ap.add_argument("--ffn", type=int, default=384)
-    ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--bs", type=int, default=16)
-    ap.add_argument("--seq", type=int, default=256)
+    ap = draft_parser(__doc__)
+    add_size_args(ap, layers=2, hidden=128, heads=2, kv_heads=1, head_dim=64, ffn=384)
+    add_budget_args(ap, minutes=10.0, bs=16, seq=256)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--regen", default="", help="a .npy of target-regenerated rows to mix in (see train_dflash.py)")

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from training.cli import add_size_args
 from training.corpus import DATA_DIR, TOKENIZER_DIR, load_manifest, load_tokens
 from training.tokenizer import SPECIAL_IDS, copy_tokenizer
 
@@ -221,12 +222,7 @@ def parse_args(argv=None):
     ap.add_argument("--run-dir", type=Path, default=None, help="resume state dir (default training/data/runs/<name>)")
     ap.add_argument("--log-file", type=Path, default=None, help="default training/logs/<name>.log")
     # model
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--kv-heads", type=int, default=2)
-    ap.add_argument("--head-dim", type=int, default=64)
-    ap.add_argument("--ffn", type=int, default=512)
+    add_size_args(ap, layers=4, hidden=256, heads=4, kv_heads=2, head_dim=64, ffn=512)
     ap.add_argument("--max-pos", type=int, default=2048)
     ap.add_argument("--rope-theta", type=float, default=10000.0)
     ap.add_argument("--rope-factor", type=float, default=2.0, help="llama3 rope scaling factor (llama only)")
