@@ -221,7 +221,8 @@ def test_bad_input_rope_tables(kw, arg):
 @pytest.mark.parametrize("case", ["lockstep", "staggered", "prefill_aligned", "prefill_unaligned"])
 def test_rope_traffic(case):
     """q, k read once and written once; per item (tile row x head group) the K table tile rows it needs
-    (cos + sin, DH tiles each) and, except in aligned prefill, K selector tiles."""
+    (cos + sin, DH tiles each) and, except in aligned prefill, K selector tiles.  The head groups minimise the
+    modelled time (``rope.head_groups_by_time``), not the lookup traffic."""
     d, n_q, n_kv, dtype = 128, 32, 8, "bf16"
     tab = tables(d, dtype, 8192)
     rows = 128 if case.startswith("prefill") else 32
@@ -244,6 +245,6 @@ def test_rope_traffic(case):
     plan = launches[0][0]
     k_expected = {"lockstep": 1, "staggered": 32, "prefill_aligned": 1, "prefill_unaligned": 2}[case]
     assert plan.k == k_expected and plan.ident == (case == "prefill_aligned")
-    if case in ("lockstep", "prefill_aligned"):  # the lookup is within 4% of the q/k traffic
-        assert lookup <= 0.04 * (2 * (tq.nbytes + tk.nbytes))
+    if case == "lockstep":  # decode: one head per core (a head's rotation outweighs its core's 5 lookup tiles)
+        assert plan.groups == n_q + n_kv and plan.heads_per_group == 1
     assert t.cores == sum(p.n_items for p, _ in launches) == tiles(rows) * plan.groups

@@ -18,7 +18,8 @@ DRAM traffic over the plain one-op kernel: x (h) read a second time, the partial
 written, ``RT * S * S`` read), E0 once per core of each op and MASK once per tile row (H not a multiple of 32).
 :func:`._common.plan_norm` takes this plan for few tile rows (:func:`._common.split_slices`).  Every matmul is
 stored alone, ``fill`` only alone, every waited block feeds a store (the 1.1.1 dialect rules); with ``ADD = 0``
-the residual and h buffers are aliases of x's and sq's, used only inside ``if ADD == 1:``.
+the residual buffer is x's under another name and the h buffer is never filled, both used only inside
+``if ADD == 1:`` (a buffer has one producer and one consumer thread, so h cannot be an alias).
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ def make_split_ops(plan: NormPlan, eps: float, add: int, backend: str):
         sq_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, BC), block_count=1)
         acc_dfb = ttl.make_dataflow_buffer_like(x, shape=(1, 1), block_count=2)
         ss_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
+        h_dfb = ttl.make_dataflow_buffer_like(h, shape=(1, BC), block_count=2)  # (ADD = 0: never used)
         if ADD == 1:
             res_dfb = ttl.make_dataflow_buffer_like(res, shape=(1, BC), block_count=2)
-            h_dfb = ttl.make_dataflow_buffer_like(h, shape=(1, BC), block_count=2)
         else:
-            res_dfb, h_dfb = x_dfb, sq_dfb
+            res_dfb = x_dfb
 
         @ttl.compute()
         def compute():
@@ -138,8 +139,8 @@ def make_split_ops(plan: NormPlan, eps: float, add: int, backend: str):
         sumsq_op = add_sumsq_op
     else:
         @ttl.operation(grid=(plan.gx, plan.gy))
-        def sumsq_op(x, e0, mask, part):
-            sumsq_threads(x, x, e0, mask, part, part)
+        def sumsq_op(x, e0, mask, h, part):  # h: a never-touched (1 x BC tiles) tensor for the ADD-only arms
+            sumsq_threads(x, h, e0, mask, h, part)
 
     @ttl.operation(grid=(plan.gx, plan.gy))
     def scale_op(x, gamma, e0, part, y):

@@ -203,6 +203,13 @@ def rms_norm_plan(rows: int, cols: int, dtype: str) -> NormPlan:
     return plan_norm(rows, cols, dtype, runtime.grid(), CHUNK_BUFFERS)
 
 
+@cache
+def split_dummy(bc: int, dtype: str, key: str):
+    """The tensor the split plan's sum-of-squares op names for the residual and h in its residual-add-only arms
+    when there is no residual (never read or written; one per chunk width)."""
+    return empty((TILE, bc * TILE), dtype)
+
+
 def run_rmsnorm(plan: NormPlan, eps: float, ins: tuple, outs: tuple, dtype: str) -> None:
     """Launch the kernel for ``plan`` on TileTensors: ``ins`` = (x, gamma) or (x, residual, gamma),
     ``outs`` = (y,) or (h, y); the residual add is on when a residual is given.  A split plan
@@ -217,7 +224,7 @@ def run_rmsnorm(plan: NormPlan, eps: float, ins: tuple, outs: tuple, dtype: str)
         if add:
             sumsq(ins[0].tt, ins[1].tt, e0.tt, mask.tt, outs[0].tt, part.tt)
         else:
-            sumsq(ins[0].tt, e0.tt, mask.tt, part.tt)
+            sumsq(ins[0].tt, e0.tt, mask.tt, split_dummy(plan.bc, dtype, ckey).tt, part.tt)
         scale(outs[0].tt if add else ins[0].tt, ins[-1].tt, e0.tt, part.tt, outs[-1].tt)
         return
     consts = (e0_tile(dtype, ckey), mask)

@@ -40,8 +40,8 @@ Work split: an *item* is one tile row of q/k times a group of its heads (the ``n
 K, split into ``G`` groups); items are dealt round-robin over the flattened grid.  Each item gathers its
 cos/sin once (``K * (2*DH + 1)`` tiles: table tiles + selectors; ``2*DH`` in aligned prefill) and rotates
 its heads (1 x DH blocks).  9 dataflow buffers.
-``G`` is the most groups whose extra table reads stay within :data:`OVERHEAD_BUDGET` of the q/k traffic.
-Every q/k tile is read once and written once.
+``G`` minimises the modelled time (:func:`head_groups_by_time`): at decode about one head per core, the
+lookup tiles then repeated per item.  Every q/k tile is read once and written once.
 """
 
 from __future__ import annotations
@@ -53,13 +53,12 @@ import torch
 
 from .. import runtime
 from .._api import as_tile, check_2d, const_key, result, same, tensor_info, wants_torch
-from ..host import TILE, TileTensor, empty, tiles, to_device
+from ..host import TILE, TILE_BYTES, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
-from ..tiling import HeadGroupsOnGrid, fit_grid, head_groups
+from ..tiling import HeadGroupsOnGrid, fit_grid
 from .tables import ROPE_DTYPES, RopeTables, check_head_dim
 
 NSLOT = 32  # table tile-row slots one launch can name
-OVERHEAD_BUDGET = 0.04
 
 
 @dataclass(frozen=True)
@@ -103,12 +102,35 @@ class RopePlan(HeadGroupsOnGrid):
         return self.k * (2 * self.dh + (0 if self.ident else 1))
 
 
+# Planner figures, n150 cycles (from the cycle model's counts of this kernel): per item, the cos / sin gather
+# for one slot (selector matmuls, hand-offs); per head, the rotation of its 1 x DT tiles; DRAM 288 B per cycle.
+_SLOT_CYCLES = 1_500
+_HEAD_CYCLES = 1_400
+_DRAM_B_PER_CYCLE = 288.0
+
+
+def head_groups_by_time(tile_rows: int, n_heads: int, dt: int, lookup_tiles: int, k: int, n_cores: int) -> int:
+    """Head groups per tile row with the smallest modelled time: the busiest core's gathers and rotations
+    against all traffic (q/k read and written once, the lookup tiles once per item) at the DRAM bandwidth; no
+    more items than cores, no empty group, the fewest groups among equal times.  Decode-sized calls take
+    about one head per core: a head's rotation costs more than the five lookup tiles its core reads."""
+    best = None
+    for g in range(1, max(1, min(n_heads, n_cores // tile_rows)) + 1):
+        hpg = -(-n_heads // g)
+        groups = -(-n_heads // hpg)
+        items = tile_rows * groups
+        compute = -(-items // n_cores) * (k * _SLOT_CYCLES + hpg * _HEAD_CYCLES)
+        traffic = (tile_rows * 2 * n_heads * dt + items * lookup_tiles) * TILE_BYTES["bf16"] / _DRAM_B_PER_CYCLE
+        key = (max(compute, traffic), groups)
+        if best is None or key < best[0]:
+            best = (key, groups)
+    return best[1]
+
+
 def _plan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, grid) -> RopePlan:
     slots = tuple(slots) + (0,) * (NSLOT - len(slots))
     p = RopePlan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, 1, 1, 1)
-    # head groups: the most whose extra lookup reads (lookup_tiles per item) stay within OVERHEAD_BUDGET of
-    # the q/k traffic (every q/k tile read and written once)
-    g = head_groups(nu, p.n_heads, nu * 2 * p.n_heads * dt, p.lookup_tiles, grid[0] * grid[1], OVERHEAD_BUDGET)
+    g = head_groups_by_time(nu, p.n_heads, dt, p.lookup_tiles, p.k, grid[0] * grid[1])
     gx, gy = fit_grid(nu * g, grid)
     return RopePlan(dt, n_q, n_kv, u0, nu, k, a0, step, jstep, ks, selstep, clamp, slots, g, gx, gy)
 
