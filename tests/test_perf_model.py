@@ -19,6 +19,7 @@ from ttl_kernels.perf.ops import cpp_kind, uncounted
 from ttl_kernels.perf.run import chip_grid, count_call, count_case
 from ttl_kernels.runtime import ttl
 from ttl_kernels.testing import pcc
+from ttl_kernels.tiling import buffers_like, buffers_of
 
 pytestmark = pytest.mark.skipif(not runtime.is_sim(), reason="op counting runs on the simulator")
 
@@ -30,12 +31,9 @@ def _rules_op():
 
     @ttl.operation(grid=(1, 1))
     def rules(a, b, m, out):
-        a_d = ttl.make_dataflow_buffer_like(a, shape=(1, 2), block_count=1)
-        b_d = ttl.make_dataflow_buffer_like(b, shape=(1, 2), block_count=1)
+        a_d, b_d = buffers_of((a, b), (1, 2))
         m_d = ttl.make_dataflow_buffer_like(m, shape=(2, 2), block_count=1)
-        s_d = ttl.make_dataflow_buffer_like(out, shape=(1, 2), block_count=1)
-        e_d = ttl.make_dataflow_buffer_like(out, shape=(1, 2), block_count=1)
-        o_d = ttl.make_dataflow_buffer_like(out, shape=(1, 2), block_count=1)
+        s_d, e_d, o_d = buffers_like(out, 3, (1, 2))
 
         @ttl.compute()
         def compute():
@@ -98,10 +96,7 @@ def _relay_op():
 
     @ttl.operation(grid=(2, 1))
     def relay(a, out):
-        in_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
-        mid_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
-        rx_d = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
-        o_d = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=1)
+        in_d, mid_d, rx_d, o_d = buffers_of((a, a, a, out))
 
         @ttl.compute()
         def compute():

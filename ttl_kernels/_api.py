@@ -82,4 +82,17 @@ def const_key() -> str:
     return f"{name}/{runtime.sim_precision()}" if name == "sim" else name
 
 
-__all__ = ["DTYPES", "as_tile", "check_2d", "check_dtype", "const_key", "result", "same", "tensor_info", "wants_torch"]
+_constants: dict[tuple, TileTensor] = {}
+
+
+def device_constant(build, dtype: str, *args) -> TileTensor:
+    """A kernel's constant tiles on the device: ``build(*args)`` (a host tensor) uploaded as ``dtype`` the first time
+    a call needs it, then kept for the backend and simulator precision (:func:`const_key`)."""
+    key = (build, dtype, args, const_key())
+    if key not in _constants:
+        _constants[key] = to_device(build(*args), dtype)
+    return _constants[key]
+
+
+__all__ = ["DTYPES", "as_tile", "check_2d", "check_dtype", "const_key", "device_constant", "result", "same",
+           "tensor_info", "wants_torch"]

@@ -165,6 +165,19 @@ def fit_grid(n_units: int, grid: tuple[int, int]) -> tuple[int, int]:
     return gx, min(gy, -(-n // gx))
 
 
+def buffers_like(like, count: int, shape: tuple[int, int] = (1, 1), block_count: int = 1) -> list:
+    """Trace time (call it in an operation's body): ``count`` dataflow buffers of ``like``'s dtype, each of
+    ``block_count`` blocks of ``shape`` tiles, created in order -- a run of alike buffers in one line, e.g.
+    ``one_dfb, c32_dfb = buffers_like(out, 2)``.  Bind them to the names the threads use."""
+    return [ttl.make_dataflow_buffer_like(like, shape=shape, block_count=block_count) for _ in range(count)]
+
+
+def buffers_of(tensors, shape: tuple[int, int] = (1, 1), block_count: int = 1) -> list:
+    """Trace time: one dataflow buffer of each tensor's dtype, each of ``block_count`` blocks of ``shape`` tiles,
+    created in order, e.g. ``a_dfb, b_dfb = buffers_of((a, b), block_count=2)``."""
+    return [ttl.make_dataflow_buffer_like(t, shape=shape, block_count=block_count) for t in tensors]
+
+
 def block_writer(out, out_dfb, GX: int, NC: int, N_BLOCKS: int, NBC: int, BR: int, BC: int):
     """Trace time (call it in an operation's body): the writer thread of a kernel whose results are blocks of
     ``BR x BC`` tiles dealt round-robin over the flattened grid.  Core ``k`` drains blocks ``k, k + NC, ...``

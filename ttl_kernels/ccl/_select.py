@@ -32,7 +32,7 @@ from functools import cache
 
 from .. import runtime
 from ..runtime import ttl
-from ..tiling import ItemsOnGrid, fit_grid
+from ..tiling import ItemsOnGrid, buffers_like, buffers_of, fit_grid
 
 DTYPES = ("bf16", "fp32")
 MIN_TILES_PER_UNIT = 4
@@ -88,11 +88,8 @@ def make_select(plan: SelectPlan, backend: str):
         c0_dfb = ttl.make_dataflow_buffer_like(cond, shape=(1, 1), block_count=2)
         c1_dfb = ttl.make_dataflow_buffer_like(cond, shape=(1, 1), block_count=2) if PAIR == 1 else c0_dfb
         d_dfb = ttl.make_dataflow_buffer_like(cond, shape=(1, 1), block_count=1)
-        w1_dfb = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
-        w0_dfb = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=1)
-        xa_dfb = ttl.make_dataflow_buffer_like(a, shape=(1, 1), block_count=2)
-        xb_dfb = ttl.make_dataflow_buffer_like(b, shape=(1, 1), block_count=2)
-        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=2)
+        w1_dfb, w0_dfb = buffers_like(a, 2)  # W and 1 - W, held for a unit's run
+        xa_dfb, xb_dfb, out_dfb = buffers_of((a, b, out), block_count=2)
 
         @ttl.compute()
         def compute():

@@ -26,7 +26,7 @@ import torch
 from .. import runtime
 from ..host import TILE, TileTensor, to_device
 from ..runtime import ttl
-from ..tiling import ItemsOnGrid, fit_grid
+from ..tiling import ItemsOnGrid, buffers_like, buffers_of, fit_grid
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,8 @@ def make_kv_update(plan: KVUpdatePlan, backend: str):
     def kv_update(k_cache, v_cache, k_new, v_new, sel, keep):
         e_dfb = ttl.make_dataflow_buffer_like(sel, shape=(1, 1), block_count=1)
         keep_dfb = ttl.make_dataflow_buffer_like(keep, shape=(1, DT), block_count=1)
-        new_dfb = ttl.make_dataflow_buffer_like(k_new, shape=(1, DT), block_count=2)
-        old_dfb = ttl.make_dataflow_buffer_like(k_cache, shape=(1, DT), block_count=2)
-        t_dfb = ttl.make_dataflow_buffer_like(k_cache, shape=(1, DT), block_count=1)
-        kp_dfb = ttl.make_dataflow_buffer_like(k_cache, shape=(1, DT), block_count=1)
+        new_dfb, old_dfb = buffers_of((k_new, k_cache), (1, DT), block_count=2)  # a new row, the old cache tile row
+        t_dfb, kp_dfb = buffers_like(k_cache, 2, (1, DT))  # E @ new, the kept rows
         out_dfb = ttl.make_dataflow_buffer_like(k_cache, shape=(1, DT), block_count=2)
 
         @ttl.compute()

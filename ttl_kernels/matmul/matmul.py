@@ -19,6 +19,7 @@ from .. import runtime
 from .._api import as_tile, check_2d, result, tensor_info, wants_torch
 from ..host import TILE, empty
 from ..runtime import ttl
+from ..tiling import block_writer, buffers_like
 
 DTYPES = ("bf16", "fp32")
 
@@ -29,61 +30,42 @@ def make_matmul_op(mt: int, kt: int, nt: int, bm: int, bn: int, bk: int, gx: int
     NBN, NBK = nt // bn, kt // bk
     NB = (mt // bm) * NBN
     NC = gx * gy
-    ITERS = (NB + NC - 1) // NC
     GX, BM, BN, BK, NK1 = gx, bm, bn, bk, NBK - 1
 
     @ttl.operation(grid=(gx, gy))
     def matmul_op(a, b, out):
         a_dfb = ttl.make_dataflow_buffer_like(a, shape=(BM, BK), block_count=2)
         b_dfb = ttl.make_dataflow_buffer_like(b, shape=(BK, BN), block_count=2)
-        acc_dfb = ttl.make_dataflow_buffer_like(out, shape=(BM, BN), block_count=2)
-        o_dfb = ttl.make_dataflow_buffer_like(out, shape=(BM, BN), block_count=2)
+        acc_dfb, out_dfb = buffers_like(out, 2, (BM, BN), block_count=2)
 
         @ttl.compute()
         def compute():
             x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for it in range(ITERS):
-                blk = it * NC + core
-                if blk < NB:
-                    with a_dfb.wait() as ab, b_dfb.wait() as bb, acc_dfb.reserve() as acc:
-                        acc.store(ab @ bb)
-                    for _ in range(NK1):
-                        with a_dfb.wait() as ab, b_dfb.wait() as bb, acc_dfb.wait() as prev, acc_dfb.reserve() as acc:
-                            acc.store(prev + ab @ bb)
-                    with acc_dfb.wait() as res, o_dfb.reserve() as ob:
-                        ob.store(res)
+            for _blk in range(y * GX + x, NB, NC):  # output blocks core, core + NC, ...
+                with a_dfb.wait() as ab, b_dfb.wait() as bb, acc_dfb.reserve() as acc:
+                    acc.store(ab @ bb)
+                for _ in range(NK1):
+                    with a_dfb.wait() as ab, b_dfb.wait() as bb, acc_dfb.wait() as prev, acc_dfb.reserve() as acc:
+                        acc.store(prev + ab @ bb)
+                with acc_dfb.wait() as res, out_dfb.reserve() as ob:
+                    ob.store(res)
 
         @ttl.datamovement()
         def reader():
             x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for it in range(ITERS):
-                blk = it * NC + core
-                if blk < NB:
-                    r0 = (blk // NBN) * BM
-                    c0 = (blk % NBN) * BN
-                    for kb in range(NBK):
-                        k0 = kb * BK
-                        with a_dfb.reserve() as ab:
-                            ta = ttl.copy(a[r0:r0 + BM, k0:k0 + BK], ab)
-                            ta.wait()
-                        with b_dfb.reserve() as bb:
-                            tb = ttl.copy(b[k0:k0 + BK, c0:c0 + BN], bb)
-                            tb.wait()
+            for blk in range(y * GX + x, NB, NC):
+                r0 = (blk // NBN) * BM  # the output block's first tile row and column
+                c0 = (blk % NBN) * BN
+                for kb in range(NBK):  # the K panel in BK-tile steps
+                    k0 = kb * BK
+                    with a_dfb.reserve() as ab:
+                        ta = ttl.copy(a[r0:r0 + BM, k0:k0 + BK], ab)
+                        ta.wait()
+                    with b_dfb.reserve() as bb:
+                        tb = ttl.copy(b[k0:k0 + BK, c0:c0 + BN], bb)
+                        tb.wait()
 
-        @ttl.datamovement()
-        def writer():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            for it in range(ITERS):
-                blk = it * NC + core
-                if blk < NB:
-                    r0 = (blk // NBN) * BM
-                    c0 = (blk % NBN) * BN
-                    with o_dfb.wait() as ob:
-                        tw = ttl.copy(ob, out[r0:r0 + BM, c0:c0 + BN])
-                        tw.wait()
+        block_writer(out, out_dfb, GX, NC, NB, NBN, BM, BN)
 
     return matmul_op
 

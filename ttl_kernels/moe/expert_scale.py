@@ -23,24 +23,13 @@ from __future__ import annotations
 from functools import cache
 
 from .. import runtime
-from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
-from ..host import TILE, TileTensor, empty, to_device
+from .._api import as_tile, check_2d, device_constant, result, tensor_info, wants_torch
+from ..host import TILE, empty
 from ..runtime import ttl, ttnn
-from ._plan import ScalePlan, plan_scale, selector_consts
+from ..tiling import buffers_of
+from ._plan import ScalePlan, plan_scale, router_consts, selector_consts
 
 DTYPES = ("bf16", "fp32")
-
-_consts: dict[str, TileTensor] = {}
-
-
-def _selectors() -> tuple[TileTensor, TileTensor]:
-    """The fp32 selector tiles and a one-tile bf16 stand-in."""
-    key = const_key()
-    if key not in _consts:
-        _consts[key] = to_device(selector_consts(), "fp32")
-        _consts[key + "/bf16"] = to_device(selector_consts()[:, :TILE], "bf16")
-    return _consts[key], _consts[key + "/bf16"]
-
 
 @cache
 def make_expert_scale(plan: ScalePlan, backend: str):
@@ -54,15 +43,11 @@ def make_expert_scale(plan: ScalePlan, backend: str):
 
     @ttl.operation(grid=(plan.gx, plan.gy))
     def expert_scale(a16, a32, w, sel, o16, o32):
-        # a16 / o16: bf16 activations and result, a32 / o32: fp32 (the pair not in use are stand-ins)
-        a16_dfb = ttl.make_dataflow_buffer_like(a16, shape=(1, 1), block_count=2)
-        a32_dfb = ttl.make_dataflow_buffer_like(a32, shape=(1, 1), block_count=2)
-        w_dfb = ttl.make_dataflow_buffer_like(w, shape=(1, 1), block_count=2)
-        s_dfb = ttl.make_dataflow_buffer_like(sel, shape=(1, 1), block_count=2)
-        wb_dfb = ttl.make_dataflow_buffer_like(w, shape=(1, 1), block_count=1)
-        w16_dfb = ttl.make_dataflow_buffer_like(a16, shape=(1, 1), block_count=1)
-        o16_dfb = ttl.make_dataflow_buffer_like(o16, shape=(1, 1), block_count=2)
-        o32_dfb = ttl.make_dataflow_buffer_like(o32, shape=(1, 1), block_count=2)
+        # a16 / o16: bf16 activations and result, a32 / o32: fp32 (the pair not in use are stand-ins).  Per item: the
+        # activation tiles, the slot's weight tile and selector; w @ S in fp32 (and cast to bf16); the result tiles
+        a16_dfb, a32_dfb, w_dfb, s_dfb = buffers_of((a16, a32, w, sel), block_count=2)
+        wb_dfb, w16_dfb = buffers_of((w, a16))
+        o16_dfb, o32_dfb = buffers_of((o16, o32), block_count=2)
 
         @ttl.datamovement()
         def reader():
@@ -148,7 +133,8 @@ def expert_scale(a, weights):
     plan = plan_scale(rows, slots, cols // (slots * TILE), da, runtime.grid())
     ta, tw = as_tile(a, da), as_tile(weights, "fp32")
     out = empty((rows, cols), da)
-    sel, stand16 = _selectors()
+    sel = device_constant(selector_consts, "fp32")
+    stand16 = device_constant(router_consts, "bf16")  # a one-tile bf16 stand-in (never read)
     if da == "bf16":
         args = (ta.tt, tw.tt, tw.tt, sel.tt, out.tt, tw.tt)
     else:

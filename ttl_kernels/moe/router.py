@@ -56,23 +56,15 @@ from __future__ import annotations
 from functools import cache
 
 from .. import runtime
-from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
-from ..host import TileTensor, empty, to_device
+from .._api import as_tile, check_2d, device_constant, result, tensor_info, wants_torch
+from ..host import empty
 from ..runtime import ttl, ttnn
+from ..sampling._argmax_partial import logits_reader
+from ..tiling import buffers_like
 from ._plan import FLT_MAX, MAX_EXPERTS, MAX_TOP_K, RouterPlan, plan_router, router_consts
 
 DTYPES = ("bf16", "fp32")
 NO_ID = 4096.0  # the 'not the max' key of the id butterfly: above every expert id (< MAX_EXPERTS + 32)
-
-_consts: dict[str, TileTensor] = {}
-
-
-def _router_consts() -> TileTensor:
-    key = const_key()
-    if key not in _consts:
-        _consts[key] = to_device(router_consts(), "bf16")
-    return _consts[key]
-
 
 @cache
 def make_router(plan: RouterPlan, backend: str):
@@ -82,7 +74,7 @@ def make_router(plan: RouterPlan, backend: str):
     _simcompat.install()  # ttl.math.typecast on the 1.1.1 simulator
     GX, NC, NI = plan.gx, plan.n_cores, plan.n_items
     ET, ETM1 = plan.et, plan.et - 1
-    K, KM1 = plan.k, plan.k - 1
+    K = plan.k
     NORM, CAST = plan.norm, plan.cast
     HI = FLT_MAX
     VLH = plan.valid_last - 0.5  # columns c > VLH of the last tile are padding
@@ -97,54 +89,22 @@ def make_router(plan: RouterPlan, backend: str):
         x32_dfb = ttl.make_dataflow_buffer_like(lg32, shape=(1, 1), block_count=2)
         xw_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)  # a tile in fp32
         k_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        # constants held by compute for the whole kernel
-        col_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        one_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        c32_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        big_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        cap_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        p1_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)  # the cyclic shifts P_s
-        p2_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        p4_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        p8_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        p16_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        # temporaries
-        f_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)  # fills; the one-hot
-        d_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)  # matmul results
-        bw_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)  # butterfly state
-        # per tile row: the row's ET tiles of p and of the weights (rotating FIFOs), walking column ids, the
-        # running max / min / sum, M, I, the row sum, the column mask, the selected weights and ids
-        p_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=ET + 1)
-        wt_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=ET + 1)
-        g_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
-        acc_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
-        mx_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        ix_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        s_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=1)
-        cm_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
-        tw_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
-        idt_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
-        # results (compute -> writer): topw, ids, then the ET weight tiles
-        out_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
+        # constants held by compute for the whole kernel: colidx in fp32, 1, 32, the 'no id' key, the cap tile, and
+        # the cyclic shifts P_1 .. P_16
+        col_dfb, one_dfb, c32_dfb, big_dfb, cap_dfb = buffers_like(wts, 5)
+        p1_dfb, p2_dfb, p4_dfb, p8_dfb, p16_dfb = buffers_like(wts, 5)
+        # temporaries: fills and the one-hot, matmul results; the butterfly state
+        f_dfb, d_dfb = buffers_like(wts, 2)
+        bw_dfb = ttl.make_dataflow_buffer_like(wts, shape=(1, 1), block_count=2)
+        # per tile row: the row's ET tiles of p and of the weights (rotating FIFOs); walking column ids and the
+        # running max / min / sum (2 slots); M, I, the row sum; the column mask, the selected weights and ids, and
+        # the results for the writer (topw, ids, then the ET weight tiles) (2 slots)
+        p_dfb, wt_dfb = buffers_like(wts, 2, block_count=ET + 1)
+        g_dfb, acc_dfb = buffers_like(wts, 2, block_count=2)
+        mx_dfb, ix_dfb, s_dfb = buffers_like(wts, 3)
+        cm_dfb, tw_dfb, idt_dfb, out_dfb = buffers_like(wts, 4, block_count=2)
 
-        @ttl.datamovement()
-        def reader():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            if core < NI:
-                with k_dfb.reserve() as kb:
-                    tk = ttl.copy(consts[0:1, 0:1], kb)
-                    tk.wait()
-                for rt in range(core, NI, NC):  # tile rows core, core + NC, ...
-                    for t in range(ET):
-                        if CAST == 1:
-                            with x16_dfb.reserve() as xb:
-                                tx = ttl.copy(lg16[rt:rt + 1, t:t + 1], xb)
-                                tx.wait()
-                        else:
-                            with x32_dfb.reserve() as xb:
-                                tx = ttl.copy(lg32[rt:rt + 1, t:t + 1], xb)
-                                tx.wait()
+        logits_reader(lg16, lg32, consts, x16_dfb, x32_dfb, k_dfb, GX, NC, NI, 1, ET, ET, CAST)  # unit = tile row
 
         @ttl.compute()
         def compute():
@@ -210,7 +170,7 @@ def make_router(plan: RouterPlan, backend: str):
                                 pn.store(ttl.math.min(xv, cap))
                             else:
                                 pn.store(xv)
-                    # M = row max: tile-wise over the row, then the butterfly
+                    # round 0's tile-wise max over the row
                     for t in range(ET):
                         with p_dfb.wait() as pv, p_dfb.reserve() as pn:
                             pn.store(pv)
@@ -220,67 +180,11 @@ def make_router(plan: RouterPlan, backend: str):
                             else:
                                 with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
                                     an.store(ttl.math.max(a0, pv))
-                    with acc_dfb.wait() as a0:
-                        with d_dfb.reserve() as db:
-                            db.store(a0 @ p1)
-                        with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                            wb.store(ttl.math.max(a0, db))
-                    with bw_dfb.wait() as w0:
-                        with d_dfb.reserve() as db:
-                            db.store(w0 @ p2)
-                        with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                            wb.store(ttl.math.max(w0, db))
-                    with bw_dfb.wait() as w0:
-                        with d_dfb.reserve() as db:
-                            db.store(w0 @ p4)
-                        with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                            wb.store(ttl.math.max(w0, db))
-                    with bw_dfb.wait() as w0:
-                        with d_dfb.reserve() as db:
-                            db.store(w0 @ p8)
-                        with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                            wb.store(ttl.math.max(w0, db))
-                    with bw_dfb.wait() as w0:
-                        with d_dfb.reserve() as db:
-                            db.store(w0 @ p16)
-                        with d_dfb.wait() as db, mx_dfb.reserve() as rb:
-                            rb.store(ttl.math.max(w0, db))
-                    # e = exp(p - M), S = sum of e @ ONES over the row's tiles
-                    mx = mx_dfb.wait()
-                    for t in range(ET):
-                        with p_dfb.wait() as pv, xw_dfb.reserve() as eb:
-                            eb.store(ttl.math.exp(pv - mx))
-                        with xw_dfb.wait() as eb:
-                            with p_dfb.reserve() as pn:
-                                pn.store(eb)
-                            if t == 0:
-                                with acc_dfb.reserve() as an:
-                                    an.store(eb)
-                            else:
-                                with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
-                                    an.store(a0 + eb)
-                    mx.pop()
-                    with acc_dfb.wait() as a0, s_dfb.reserve() as sb:
-                        sb.store(a0 @ one)
-                    # p = e / S, and its tile-wise max for round 0
-                    s = s_dfb.wait()
-                    for t in range(ET):
-                        with p_dfb.wait() as pv, xw_dfb.reserve() as qn:
-                            qn.store(pv / s)
-                        with xw_dfb.wait() as qv:
-                            with p_dfb.reserve() as pn:
-                                pn.store(qv)
-                            if t == 0:
-                                with acc_dfb.reserve() as an:
-                                    an.store(qv)
-                            else:
-                                with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
-                                    an.store(ttl.math.max(a0, qv))
-                    s.pop()
                     with cm_dfb.reserve() as cn:
-                        cn.store(col - col)  # the round r in every element (0)
-                    for r in range(K):
-                        # M = the row max of p (the tile-wise max came with the previous pass)
+                        cn.store(col - col)  # 0: the column of round 1's expert
+                    for r in range(K + 1):
+                        # M = the row max of p: the butterfly over the tile-wise max (it came with the previous
+                        # pass); round 0 turns p into probabilities, round r >= 1 takes the r-th expert
                         with acc_dfb.wait() as a0:
                             with d_dfb.reserve() as db:
                                 db.store(a0 @ p1)
@@ -307,99 +211,131 @@ def make_router(plan: RouterPlan, backend: str):
                             with d_dfb.wait() as db, mx_dfb.reserve() as rb:
                                 rb.store(ttl.math.max(w0, db))
                         mx = mx_dfb.wait()
-                        # I = the lowest expert id holding M: key = id where p >= M (p == M here), 4096 elsewhere
-                        with g_dfb.reserve() as gn:
-                            gn.store(col)
-                        for t in range(ET):
-                            with p_dfb.wait() as pv, g_dfb.wait() as gv:
-                                with p_dfb.reserve() as pn:
-                                    pn.store(pv)
-                                if t < ETM1:
-                                    with g_dfb.reserve() as gn:
-                                        gn.store(gv + c32)
-                                if t == 0:
-                                    with acc_dfb.reserve() as an:
-                                        an.store(big + (one - ttl.math.relu(ttl.math.sign(mx - pv))) * (gv - big))
-                                else:
-                                    with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
-                                        an.store(ttl.math.min(
-                                            a0, big + (one - ttl.math.relu(ttl.math.sign(mx - pv))) * (gv - big)))
-                        with acc_dfb.wait() as a0:
-                            with d_dfb.reserve() as db:
-                                db.store(a0 @ p1)
-                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                wb.store(ttl.math.min(a0, db))
-                        with bw_dfb.wait() as w0:
-                            with d_dfb.reserve() as db:
-                                db.store(w0 @ p2)
-                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                wb.store(ttl.math.min(w0, db))
-                        with bw_dfb.wait() as w0:
-                            with d_dfb.reserve() as db:
-                                db.store(w0 @ p4)
-                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                wb.store(ttl.math.min(w0, db))
-                        with bw_dfb.wait() as w0:
-                            with d_dfb.reserve() as db:
-                                db.store(w0 @ p8)
-                            with d_dfb.wait() as db, bw_dfb.reserve() as wb:
-                                wb.store(ttl.math.min(w0, db))
-                        with bw_dfb.wait() as w0:
-                            with d_dfb.reserve() as db:
-                                db.store(w0 @ p16)
-                            with d_dfb.wait() as db, ix_dfb.reserve() as rb:
-                                rb.store(ttl.math.min(w0, db))
-                        ix = ix_dfb.wait()
-                        # topw, ids: M and I into column r (mask C_r = [col == r])
-                        with cm_dfb.wait() as rv:
-                            with f_dfb.reserve() as cb:
-                                cb.store(ttl.math.relu(one - ttl.math.abs(col - rv)))
-                            with f_dfb.wait() as c0:
-                                if r == 0:
-                                    with tw_dfb.reserve() as tn:
-                                        tn.store(mx * c0)
-                                    with idt_dfb.reserve() as dn:
-                                        dn.store(ix * c0)
-                                else:
-                                    with tw_dfb.wait() as t0, tw_dfb.reserve() as tn:
-                                        tn.store(t0 + mx * c0)
-                                    with idt_dfb.wait() as d0, idt_dfb.reserve() as dn:
-                                        dn.store(d0 + ix * c0)
-                            if r < KM1:
-                                with cm_dfb.reserve() as cn:
-                                    cn.store(rv + one)
-                        mx.pop()
-                        # take expert I: wts += onehot * p, p -> -1 there; the running max for the next round
-                        with g_dfb.reserve() as gn:
-                            gn.store(col)
-                        for t in range(ET):
-                            with p_dfb.wait() as pv, g_dfb.wait() as gv:
-                                if t < ETM1:
-                                    with g_dfb.reserve() as gn:
-                                        gn.store(gv + c32)
-                                with f_dfb.reserve() as oh:
-                                    oh.store(one - ttl.math.abs(ttl.math.sign(gv - ix)))
-                                with f_dfb.wait() as oh:
-                                    if r == 0:
-                                        with wt_dfb.reserve() as wn:
-                                            wn.store(oh * pv)
+                        if r == 0:
+                            # e = exp(p - M), S = sum of e @ ONES over the row's tiles
+                            for t in range(ET):
+                                with p_dfb.wait() as pv, xw_dfb.reserve() as eb:
+                                    eb.store(ttl.math.exp(pv - mx))
+                                with xw_dfb.wait() as eb:
+                                    with p_dfb.reserve() as pn:
+                                        pn.store(eb)
+                                    if t == 0:
+                                        with acc_dfb.reserve() as an:
+                                            an.store(eb)
                                     else:
-                                        with wt_dfb.wait() as w0, wt_dfb.reserve() as wn:
-                                            wn.store(w0 + oh * pv)
-                                    if r < KM1:
-                                        with xw_dfb.reserve() as qn:
-                                            qn.store(pv * (one - oh) - oh)
-                                if r < KM1:
-                                    with xw_dfb.wait() as qv:
-                                        with p_dfb.reserve() as pn:
-                                            pn.store(qv)
-                                        if t == 0:
-                                            with acc_dfb.reserve() as an:
-                                                an.store(qv)
+                                        with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                            an.store(a0 + eb)
+                            with acc_dfb.wait() as a0, s_dfb.reserve() as sb:
+                                sb.store(a0 @ one)
+                            # p = e / S, and its tile-wise max for round 1
+                            s = s_dfb.wait()
+                            for t in range(ET):
+                                with p_dfb.wait() as pv, xw_dfb.reserve() as qn:
+                                    qn.store(pv / s)
+                                with xw_dfb.wait() as qv:
+                                    with p_dfb.reserve() as pn:
+                                        pn.store(qv)
+                                    if t == 0:
+                                        with acc_dfb.reserve() as an:
+                                            an.store(qv)
+                                    else:
+                                        with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                            an.store(ttl.math.max(a0, qv))
+                            s.pop()
+                        else:
+                            # I = the lowest expert id holding M: key = id where p >= M (p == M here), 4096 elsewhere
+                            with g_dfb.reserve() as gn:
+                                gn.store(col)
+                            for t in range(ET):
+                                with p_dfb.wait() as pv, g_dfb.wait() as gv:
+                                    with p_dfb.reserve() as pn:
+                                        pn.store(pv)
+                                    if t < ETM1:
+                                        with g_dfb.reserve() as gn:
+                                            gn.store(gv + c32)
+                                    if t == 0:
+                                        with acc_dfb.reserve() as an:
+                                            an.store(big + (one - ttl.math.relu(ttl.math.sign(mx - pv))) * (gv - big))
+                                    else:
+                                        with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                            an.store(ttl.math.min(
+                                                a0, big + (one - ttl.math.relu(ttl.math.sign(mx - pv))) * (gv - big)))
+                            with acc_dfb.wait() as a0:
+                                with d_dfb.reserve() as db:
+                                    db.store(a0 @ p1)
+                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                    wb.store(ttl.math.min(a0, db))
+                            with bw_dfb.wait() as w0:
+                                with d_dfb.reserve() as db:
+                                    db.store(w0 @ p2)
+                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                    wb.store(ttl.math.min(w0, db))
+                            with bw_dfb.wait() as w0:
+                                with d_dfb.reserve() as db:
+                                    db.store(w0 @ p4)
+                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                    wb.store(ttl.math.min(w0, db))
+                            with bw_dfb.wait() as w0:
+                                with d_dfb.reserve() as db:
+                                    db.store(w0 @ p8)
+                                with d_dfb.wait() as db, bw_dfb.reserve() as wb:
+                                    wb.store(ttl.math.min(w0, db))
+                            with bw_dfb.wait() as w0:
+                                with d_dfb.reserve() as db:
+                                    db.store(w0 @ p16)
+                                with d_dfb.wait() as db, ix_dfb.reserve() as rb:
+                                    rb.store(ttl.math.min(w0, db))
+                            ix = ix_dfb.wait()
+                            # topw, ids: M and I into column r - 1 (mask [col == r - 1], cm the running r - 1)
+                            with cm_dfb.wait() as rv:
+                                with f_dfb.reserve() as cb:
+                                    cb.store(ttl.math.relu(one - ttl.math.abs(col - rv)))
+                                with f_dfb.wait() as c0:
+                                    if r == 1:
+                                        with tw_dfb.reserve() as tn:
+                                            tn.store(mx * c0)
+                                        with idt_dfb.reserve() as dn:
+                                            dn.store(ix * c0)
+                                    else:
+                                        with tw_dfb.wait() as t0, tw_dfb.reserve() as tn:
+                                            tn.store(t0 + mx * c0)
+                                        with idt_dfb.wait() as d0, idt_dfb.reserve() as dn:
+                                            dn.store(d0 + ix * c0)
+                                if r < K:
+                                    with cm_dfb.reserve() as cn:
+                                        cn.store(rv + one)
+                            # take expert I: wts += onehot * p, p -> -1 there; the running max for the next round
+                            with g_dfb.reserve() as gn:
+                                gn.store(col)
+                            for t in range(ET):
+                                with p_dfb.wait() as pv, g_dfb.wait() as gv:
+                                    if t < ETM1:
+                                        with g_dfb.reserve() as gn:
+                                            gn.store(gv + c32)
+                                    with f_dfb.reserve() as oh:
+                                        oh.store(one - ttl.math.abs(ttl.math.sign(gv - ix)))
+                                    with f_dfb.wait() as oh:
+                                        if r == 1:
+                                            with wt_dfb.reserve() as wn:
+                                                wn.store(oh * pv)
                                         else:
-                                            with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
-                                                an.store(ttl.math.max(a0, qv))
-                        ix.pop()
+                                            with wt_dfb.wait() as w0, wt_dfb.reserve() as wn:
+                                                wn.store(w0 + oh * pv)
+                                        if r < K:
+                                            with xw_dfb.reserve() as qn:
+                                                qn.store(pv * (one - oh) - oh)
+                                    if r < K:
+                                        with xw_dfb.wait() as qv:
+                                            with p_dfb.reserve() as pn:
+                                                pn.store(qv)
+                                            if t == 0:
+                                                with acc_dfb.reserve() as an:
+                                                    an.store(qv)
+                                            else:
+                                                with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
+                                                    an.store(ttl.math.max(a0, qv))
+                            ix.pop()
+                        mx.pop()
                     # results: topw, ids, the ET weight tiles (renormalised: divided by T = topw's row sum)
                     if NORM == 1:
                         tf = tw_dfb.wait()
@@ -477,7 +413,7 @@ def router_topk(logits, k: int, norm_topk_prob: bool = False):
     wts = empty((rows, experts), "fp32")
     topw = empty((rows, k), "fp32")
     ids = empty((rows, k), "fp32")
-    consts = _router_consts()
+    consts = device_constant(router_consts, "bf16")
     lg16, lg32 = (t.tt, wts.tt) if dtype == "bf16" else (consts.tt, t.tt)  # stand-ins: module docstring
     make_router(plan, runtime.backend_name())(lg16, lg32, consts.tt, wts.tt, topw.tt, ids.tt)
     back = wants_torch(logits)

@@ -36,6 +36,7 @@ from __future__ import annotations
 from functools import cache
 
 from ..runtime import ttl, ttnn
+from ..tiling import block_writer, buffers_like
 from ._plan import ID_BASE, MergePlan
 
 
@@ -57,27 +58,13 @@ def make_argmax_merge(plan: MergePlan, backend: str):
     def argmax_merge(part, consts, out):
         p_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
         k_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
-        h_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        lc_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        s0_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        s1_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        s2_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        ws_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        inv_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        one_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        c32_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        base_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        hi_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        lo_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        st_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
-        ua_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
-        ub_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        last_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        g_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        gb_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        tm_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        lm_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        o_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=2)
+        # constants held by compute for the whole kernel: H, L, S0, S1, S2 (cast to fp32), 32 W, 1 / 1024, 1, 32, 1024
+        h_dfb, lc_dfb, s0_dfb, s1_dfb, s2_dfb, ws_dfb, inv_dfb, one_dfb, c32_dfb, base_dfb = buffers_like(part, 10)
+        # per tile row: HI, LO; the state S and ua (2 slots); ub, NUC - 1 (a constant), g, g @ S0, Tm, Lm
+        hi_dfb, lo_dfb = buffers_like(part, 2)
+        st_dfb, ua_dfb = buffers_like(part, 2, block_count=2)
+        ub_dfb, last_dfb, g_dfb, gb_dfb, tm_dfb, lm_dfb = buffers_like(part, 6)
+        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, 1), block_count=2)
 
         @ttl.datamovement()
         def reader():
@@ -165,7 +152,7 @@ def make_argmax_merge(plan: MergePlan, backend: str):
                         with hi_dfb.wait() as hb:
                             with lo_dfb.reserve() as lb:
                                 lb.store((uf * ws + tmb * c32 + lmb) - hb * base)
-                            with lo_dfb.wait() as lb, o_dfb.reserve() as ob:
+                            with lo_dfb.wait() as lb, out_dfb.reserve() as ob:
                                 ob.store(hb * hc + lb * lc)
                 hc.pop()
                 lc.pop()
@@ -179,12 +166,6 @@ def make_argmax_merge(plan: MergePlan, backend: str):
                 one.pop()
                 c32.pop()
 
-        @ttl.datamovement()
-        def writer():
-            x, y = ttl.node(dims=2)
-            for rt in range(y * GX + x, RT, NC):
-                with o_dfb.wait() as ob:
-                    tw = ttl.copy(ob, out[rt:rt + 1, 0:1])
-                    tw.wait()
+        block_writer(out, out_dfb, GX, NC, RT, 1, 1, 1)  # tile row rt's id tile: tile (rt, 0) of out
 
     return argmax_merge

@@ -53,6 +53,7 @@ from __future__ import annotations
 from functools import cache
 
 from ..runtime import ttl, ttnn
+from ..tiling import block_writer, buffers_like
 from ._plan import FLT_MAX, ArgmaxPlan
 
 
@@ -87,59 +88,21 @@ def make_argmax_partial(plan: ArgmaxPlan, backend: str):
         xw_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # the tile in fp32
         xc_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)  # clamped
         k_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        # constants held by compute for the whole kernel
-        col_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        hi_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        one_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        c32_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        c256_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        e0_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # column masks 0, 1, 2
-        e1_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        e2_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        p1_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        p2_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        p4_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        p8_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        p16_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)
-        # temporaries
-        f_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # fills
-        d_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # butterfly matmul result
-        w_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)  # butterfly state
-        ky_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # butterfly input; the cap tile
-        r_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # R
-        r0_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # R * E_0
-        tm_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # Tm
-        mk_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # mask
-        t_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=1)  # best tile per lane; row index
-        # running state per lane (ping-pong)
-        m_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
-        a_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
-        # result (compute -> writer): R, Tm, Lm in columns 0, 1, 2
-        out_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
+        # constants held by compute for the whole kernel: colidx in fp32, HI, 1, 32, 256, the column masks E_0,
+        # E_1, E_2 and the cyclic shifts P_1 .. P_16
+        col_dfb, hi_dfb, one_dfb, c32_dfb, c256_dfb = buffers_like(part, 5)
+        e0_dfb, e1_dfb, e2_dfb = buffers_like(part, 3)
+        p1_dfb, p2_dfb, p4_dfb, p8_dfb, p16_dfb = buffers_like(part, 5)
+        # temporaries: fills, the butterfly matmul result; the butterfly state (2 slots); the butterfly input (and
+        # the cap tile), R, R * E_0, Tm, the mask, the best tile per lane (and the row index)
+        f_dfb, d_dfb = buffers_like(part, 2)
+        w_dfb = ttl.make_dataflow_buffer_like(part, shape=(1, 1), block_count=2)
+        ky_dfb, r_dfb, r0_dfb, tm_dfb, mk_dfb, t_dfb = buffers_like(part, 6)
+        # running state per lane (ping-pong): max m and age a; the result (compute -> writer): R, Tm, Lm in
+        # columns 0, 1, 2
+        m_dfb, a_dfb, out_dfb = buffers_like(part, 3, block_count=2)
 
-        @ttl.datamovement()
-        def reader():
-            x, y = ttl.node(dims=2)
-            core = y * GX + x
-            if core < NU:
-                with k_dfb.reserve() as kb:
-                    tk = ttl.copy(consts[0:1, 0:1], kb)
-                    tk.wait()
-                for u in range(core, NU, NC):  # units core, core + NC, ...
-                    rt = u // NUC  # tile row of the unit
-                    cu = u % NUC  # column unit: tiles [cu W, cu W + n)
-                    last = (cu + 1) // NUC  # 1 iff the row's last unit (cu = NUC - 1)
-                    n = W + last * (WL - W)  # the unit's tiles
-                    c0 = cu * W
-                    for i in range(n):
-                        if CAST == 1:
-                            with x16_dfb.reserve() as xb:
-                                tx = ttl.copy(lg16[rt:rt + 1, c0 + i:c0 + i + 1], xb)
-                                tx.wait()
-                        else:
-                            with x32_dfb.reserve() as xb:
-                                tx = ttl.copy(lg32[rt:rt + 1, c0 + i:c0 + i + 1], xb)
-                                tx.wait()
+        logits_reader(lg16, lg32, consts, x16_dfb, x32_dfb, k_dfb, GX, NC, NU, NUC, W, WL, CAST)
 
         @ttl.compute()
         def compute():
@@ -352,14 +315,42 @@ def make_argmax_partial(plan: ArgmaxPlan, backend: str):
                 p8.pop()
                 p16.pop()
 
-        @ttl.datamovement()
-        def writer():
-            x, y = ttl.node(dims=2)
-            for u in range(y * GX + x, NU, NC):
-                rt = u // NUC  # tile row of the unit
-                cu = u % NUC  # column unit: its result is tile (rt, cu) of part
-                with out_dfb.wait() as ob:
-                    tw = ttl.copy(ob, part[rt:rt + 1, cu:cu + 1])
-                    tw.wait()
+        block_writer(part, out_dfb, GX, NC, NU, NUC, 1, 1)  # unit u's result: tile (rt, cu) of part
 
     return argmax_partial
+
+
+def logits_reader(lg16, lg32, consts, x16_dfb, x32_dfb, k_dfb, GX, NC, NU, NUC, W, WL, CAST):
+    """Trace time (call it in an operation's body): the reader of a kernel that walks the logits tile by tile in
+    column units -- this op, and the MoE router (:mod:`ttl_kernels.moe.router`), whose unit is a whole tile row
+    (``NUC = 1``, ``W = WL`` = the row's tiles).  A busy core first reads ``colidx`` (tile 0 of ``consts``) into
+    ``k_dfb``, then takes units ``k, k + NC, ...``: unit ``u`` is tiles ``[cu W, cu W + n)`` of tile row
+    ``u // NUC`` (``cu = u % NUC``; ``n = WL`` for a row's last unit, else ``W``), read one at a time into
+    ``x16_dfb`` (``CAST = 1``: bf16 logits ``lg16``) or ``x32_dfb`` (fp32 ``lg32``).  The operation must call its
+    buffers by these names: the simulator keys buffers by the name the threads capture them under."""
+
+    @ttl.datamovement()
+    def reader():
+        x, y = ttl.node(dims=2)
+        core = y * GX + x
+        if core < NU:
+            with k_dfb.reserve() as kb:
+                tk = ttl.copy(consts[0:1, 0:1], kb)
+                tk.wait()
+            for u in range(core, NU, NC):  # units core, core + NC, ...
+                rt = u // NUC  # tile row of the unit
+                cu = u % NUC  # column unit: tiles [cu W, cu W + n)
+                last = (cu + 1) // NUC  # 1 iff the row's last unit (cu = NUC - 1)
+                n = W + last * (WL - W)  # the unit's tiles
+                c0 = cu * W
+                for i in range(n):
+                    if CAST == 1:
+                        with x16_dfb.reserve() as xb:
+                            tx = ttl.copy(lg16[rt:rt + 1, c0 + i:c0 + i + 1], xb)
+                            tx.wait()
+                    else:
+                        with x32_dfb.reserve() as xb:
+                            tx = ttl.copy(lg32[rt:rt + 1, c0 + i:c0 + i + 1], xb)
+                            tx.wait()
+
+    return reader

@@ -56,24 +56,14 @@ tile and core on n150).
 from __future__ import annotations
 
 from .. import runtime
-from .._api import as_tile, check_2d, const_key, result, tensor_info, wants_torch
-from ..host import TILE, TileTensor, empty, to_device
+from .._api import as_tile, check_2d, device_constant, result, tensor_info, wants_torch
+from ..host import TILE, empty
 from ._argmax_merge import make_argmax_merge
 from ._argmax_partial import make_argmax_partial
 from ._plan import argmax_consts, plan_argmax
 
 DTYPES = ("bf16", "fp32")
 MAX_VOCAB = 1 << 24  # ids are exact fp32 integers below 2^24
-
-_consts: dict[str, TileTensor] = {}
-
-
-def _argmax_consts() -> TileTensor:
-    key = const_key()
-    if key not in _consts:
-        _consts[key] = to_device(argmax_consts(), "bf16")
-    return _consts[key]
-
 
 def argmax_plan(rows: int, vocab: int, dtype: str = "bf16"):
     """The (partial, merge) plans :func:`argmax` uses for ``[rows, vocab]`` logits on the active grid."""
@@ -95,7 +85,7 @@ def argmax(logits):
     part = empty((pplan.rows_t * TILE, 2 * pplan.nuc * TILE), "fp32")
     out = empty((rows, 1), "fp32")
     backend = runtime.backend_name()
-    consts = _argmax_consts()
+    consts = device_constant(argmax_consts, "bf16")
     lg16, lg32 = (t.tt, part.tt) if dtype == "bf16" else (consts.tt, t.tt)  # stand-ins: see _argmax_partial
     make_argmax_partial(pplan, backend)(lg16, lg32, consts.tt, part.tt)
     make_argmax_merge(mplan, backend)(part.tt, consts.tt, out.tt)

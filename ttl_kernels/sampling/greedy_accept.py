@@ -43,9 +43,10 @@ from functools import cache
 import torch
 
 from .. import runtime
-from .._api import check_2d, const_key, result, tensor_info, wants_torch
+from .._api import check_2d, device_constant, result, tensor_info, wants_torch
 from ..host import TILE, TileTensor, empty, tiles, to_device
 from ..runtime import ttl
+from ..tiling import block_writer, buffers_like
 from ._plan import MAX_ACCEPT_K, AcceptPlan, accept_consts, accept_layout, id_columns
 
 
@@ -61,29 +62,18 @@ def make_greedy_accept(plan: AcceptPlan, backend: str):
     def greedy_accept_op(proposals, targets, consts, out):
         p_dfb = ttl.make_dataflow_buffer_like(proposals, shape=(RT, 1), block_count=1)
         t_dfb = ttl.make_dataflow_buffer_like(targets, shape=(RT, 1), block_count=1)
+        # the constants: L (RT x RT), INV, ONES (RT x 1), SEL1, SEL2 (1 x 1), J, M0, M0K, M1 (1 x RT)
         l_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, RT), block_count=1)
-        inv_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        ones_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        sel1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        sel2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        j_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        m0_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        m0k_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        m1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        th_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        tl_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        ph_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        pl_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        mm_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)  # mism
-        c_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)  # prefix count
-        keep_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
+        inv_dfb, ones_dfb = buffers_like(consts, 2, (RT, 1))
+        sel1_dfb, sel2_dfb = buffers_like(consts, 2)
+        j_dfb, m0_dfb, m0k_dfb, m1_dfb = buffers_like(consts, 4, (1, RT))
+        # column vectors over the verify rows: tH, tL, pH, pL, mism, the prefix count c, keep; s = n + 1; kH, kL;
+        # the rows transpose(kH), transpose(kL), s @ M0
+        th_dfb, tl_dfb, ph_dfb, pl_dfb, mm_dfb, c_dfb, keep_dfb = buffers_like(consts, 7, (RT, 1))
         s_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        kh_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        kl_dfb = ttl.make_dataflow_buffer_like(consts, shape=(RT, 1), block_count=1)
-        kht_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        klt_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        nb_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, RT), block_count=1)
-        o_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, RT), block_count=1)
+        kh_dfb, kl_dfb = buffers_like(consts, 2, (RT, 1))
+        kht_dfb, klt_dfb, nb_dfb = buffers_like(consts, 3, (1, RT))
+        out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, RT), block_count=1)
 
         @ttl.datamovement()
         def reader():
@@ -162,27 +152,13 @@ def make_greedy_accept(plan: AcceptPlan, backend: str):
                 nb.store(sn @ m0)  # n + 1 over the 1 x RT row of tiles
             # row 0: 1024 HI + LO (the id, or -1), row 1: n
             with kht_dfb.wait() as kht, klt_dfb.wait() as klt, nb_dfb.wait() as nb:
-                with m0k_dfb.wait() as m0k, m1_dfb.wait() as m1, o_dfb.reserve() as ob:
+                with m0k_dfb.wait() as m0k, m1_dfb.wait() as m1, out_dfb.reserve() as ob:
                     ob.store(kht * m0k + klt * m0 + nb * m1 - m1)
             m0.pop()
 
-        @ttl.datamovement()
-        def writer():
-            with o_dfb.wait() as ob:
-                tw = ttl.copy(ob, out[0:1, 0:RT])
-                tw.wait()
+        block_writer(out, out_dfb, 1, 1, 1, 1, 1, RT)  # one core, one 1 x RT block
 
     return greedy_accept_op
-
-
-_consts: dict[tuple[str, int], TileTensor] = {}
-
-
-def _accept_consts(k: int) -> TileTensor:
-    key = (const_key(), k)
-    if key not in _consts:
-        _consts[key] = to_device(accept_consts(k), "fp32")
-    return _consts[key]
 
 
 def _ids_column(x, arg: str, rows_needed: int, rows_t: int, pad: float) -> TileTensor:
@@ -220,5 +196,6 @@ def greedy_accept(proposals, targets, *, k: int | None = None):
     tp = _ids_column(proposals, "proposals", k, rt, -1.0)
     tt = _ids_column(targets, "targets", k + 1, rt, -1.0)
     out = empty((2, k + 1), "fp32")
-    make_greedy_accept(plan, runtime.backend_name())(tp.tt, tt.tt, _accept_consts(k).tt, out.tt)
+    consts = device_constant(accept_consts, "fp32", k)
+    make_greedy_accept(plan, runtime.backend_name())(tp.tt, tt.tt, consts.tt, out.tt)
     return result(out, wants_torch(targets))
