@@ -147,4 +147,29 @@ def section(res: Results, mach: dict, runs: dict) -> tuple[str, dict]:
         summ.setdefault("alspec_sim", []).append(d["sim"])
     heading = f"\n### 4{next(letters)}. Two-device swap (mesh_select) traffic on the simulator\n"
     out += parts(res, mach, runs, summ, [("alspec_swap_traffic.json", heading, "alspec_swap", swap_md)])
+    for name, what in EMBEDDED:
+        text = embedded(res, name)
+        if text:
+            out.append(f"\n### 4{next(letters)}. {what}\n")
+            out.append(text)
     return "\n".join(out) + "\n", summ
+
+
+# Markdown results other commands write whole (their own tables): embedded with their headings demoted
+EMBEDDED = (
+    ("alspec_eval.md", "Quality per lambda with the LM Evaluation Harness (`python models/alspec_eval.py`, local "
+                       "held-out tasks): accuracy and hit rate per lambda, lambda 0 equal to ALSpec off"),
+    ("alspec_tp8.md", "Eight devices: 4-way tensor parallelism + speculative attention devices, beside the paper"),
+    ("alspec_in_dflash.md", "ALSpec inside DFlash verification"),
+)
+
+
+def embedded(res: Results, name: str) -> str | None:
+    """The markdown file ``name`` of the results directory with its headings two levels down (None if absent)."""
+    path = res.path(name)
+    if not path.is_file():
+        return None
+    lines = []
+    for line in path.read_text().splitlines():
+        lines.append("##" + line if line.startswith("#") else line)
+    return "\n".join(lines) + "\n"
