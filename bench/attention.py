@@ -74,8 +74,8 @@ def model_bytes(plan: PartialPlan, mplan: MergePlan | None) -> dict:
     out["constants"] += len(busy) * (4 * ct + 2) * BF16
     if mplan is not None:
         segs = plan.w
-        if mplan.np > 1:
-            out["partials_read"] += segs * mplan.np * (dt + 2) * BF16
+        if mplan.np > 1:  # m_i twice (for the max, then beside l_i and o_i)
+            out["partials_read"] += segs * mplan.np * (dt + 3) * BF16
             out["constants"] += segs * BF16  # I, per segment with something to merge
         else:
             out["partials_read"] += segs * dt * BF16
@@ -91,26 +91,38 @@ def model_bytes(plan: PartialPlan, mplan: MergePlan | None) -> dict:
 def plans_for(kind: str, grid, ctx: int, chunk: int, lam: float, m: dict, kv_dtype: str = "bf16"):
     """(partial plan, merge plan or None) for batch 1 at position ctx - 1 on ``grid``."""
     dt, ct, kvb = m["head_dim"] // 32, chunk // 32, TILE_BYTES[kv_dtype]
+    cast = int(kv_dtype == "bfp8_b")
+    p_end = -(-ctx // 32) * 32
     if kind == "flash":
-        p = flash_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, -(-ctx // chunk), 1.0, kvb)
+        p = flash_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, p_end, 1.0, kvb, cast)
         return p, (None if p.np == 1 else MergePlan(p.gx, p.gy, 0, 1, m["n_kv"], dt, p.np, 0))
-    p = spec_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, -(-ctx // 32) * 32, 1.0, kvb)
+    p = spec_plan(grid, 0, 1, m["n_kv"], dt, ct, ctx // 32, p_end, 1.0, kvb, cast)
     return p, MergePlan(p.gx, p.gy, 0, 1, m["n_kv"], dt, p.np, 1, lam * lam)
 
 
-def per_core_kv(events) -> dict:
+def kv_names(kv_dtype: str) -> tuple[str, str]:
+    """The names the partial op's reader gives the K and V caches in the copy trace (its compile-time cache-dtype
+    variant copies from ``k_src`` / ``v_src`` for bf16, ``kc_src`` / ``vc_src`` for bfloat8_b; the other pair names
+    a constant shape donor)."""
+    return ("kc_src", "vc_src") if kv_dtype == "bfp8_b" else ("k_src", "v_src")
+
+
+def per_core_kv(events, kv_dtype: str) -> dict:
     """KV bytes read per core from the simulator's copy trace."""
     per = defaultdict(int)
+    names = kv_names(kv_dtype)
     for ev in events:
         d = ev.data
-        if ev.event != "copy_end" or d.get("direction") != "read" or d.get("tensor") not in ("k", "v"):
+        if ev.event != "copy_end" or d.get("direction") != "read" or d.get("tensor") not in names:
             continue
         per[(ev.kernel or "core0").split("-")[0]] += int(d.get("dram", d["tiles"])) * int(d.get("tile_bytes", BF16))
     return per
 
 
-def classify(per_tensor: dict) -> dict:
-    names = {"k": "kv", "v": "kv", "q": "q", "consts": "constants", "mask": "mask"}
+def classify(per_tensor: dict, kv_dtype: str) -> dict:
+    names = {"q": "q", "consts": "constants", "mask": "mask", "k_src": "constants", "v_src": "constants",
+             "kc_src": "constants", "vc_src": "constants"}
+    names.update(dict.fromkeys(kv_names(kv_dtype), "kv"))
     out = defaultdict(int)
     for name, b in per_tensor.items():
         out[names.get(name, "partials_and_outputs")] += b["read_bytes"] + b["write_bytes"]
@@ -143,7 +155,7 @@ def run_case(kind: str, ctx: int, chunk: int, lam: float, m: dict, tensors, kv_d
         start = len(get_context().trace_events)
         out = [run_flash_decode(a)] if kind == "flash" else list(make_speculative_decode(lam, chunk).run(a))
         if per_core:  # the copy trace is dropped when count_call's tracing ends: read it here
-            kv_core.update(per_core_kv(get_context().trace_events[start:]))
+            kv_core.update(per_core_kv(get_context().trace_events[start:], kv_dtype))
         return out
 
     minimum = 2 * m["n_kv"] * ctx * m["head_dim"] * TILE_BYTES[kv_dtype] // 1024
@@ -167,7 +179,7 @@ def run_case(kind: str, ctx: int, chunk: int, lam: float, m: dict, tensors, kv_d
         "bytes": t.total_bytes,
         "min_bytes": minimum,
         "ratio": round(t.total_bytes / minimum, 4),
-        "breakdown": classify(t.per_tensor),
+        "breakdown": classify(t.per_tensor, kv_dtype),
         "model_bytes_n150": modelled["total"],
         "model_matches_trace": modelled["total"] == t.total_bytes,
         "cores_total": t.cores,

@@ -41,7 +41,7 @@ row's max is ever a masked value.  The plan never reads a tile at or past ``P = 
 a cache holds in whole tiles past a user's position never reaches the arithmetic; inside the tile holding ``pos``
 finite values past it are masked (``p = 0`` exactly, and ``0 * v = 0``), but a NaN or Inf there would poison the
 sums: IEEE arithmetic (the simulator's torch, and any multiply by a 0 weight) keeps NaN, 1.1.1 has no select,
-and copies move whole tiles (see the attention README section in ``ttl_kernels/README.md``).
+and copies move whole tiles (``tests/test_kernel_parity_attention.py`` documents it with a strict xfail).
 
 Portable 1.1.1 dialect (identical semantics on the simulator and the compiler): the row max is matmuls with
 constant tiles (selectors, shifts) plus element-wise max; row sums are ``p @ ONES``; the per-row broadcast of

@@ -4,10 +4,11 @@ Second operation of a decode-attention call.  Inputs per (user, KV head) segment
 by :mod:`._partial`, each a normalised ``o_i`` (1 x Dt tiles) with its row max ``m_i`` and row sum ``l_i``
 (1 tile each, row-constant).  The exact result is the log-sum-exp merge::
 
-    M = max_i m_i;   b_i = exp(m_i - M) l_i;   L = sum_i b_i;   acc = sum_i diag(b_i) @ o_i
-    O = diag(1 / L) @ acc          (diag(x) = x * I, x row-constant; O = o_0 when NP == 1: nothing to merge)
+    M = max_i m_i;   d_i = diag(exp(m_i - M) l_i);   L = sum_i d_i @ J;   acc = sum_i d_i @ o_i
+    O = diag(1 / L) @ acc          (diag(x) = x * I, x row-constant; J all ones; O = o_0 when NP == 1)
 
-one ``exp`` per partial; the reader sends the ``m_i`` once for the max and again beside ``l_i`` and ``o_i``.
+one ``exp`` per partial (in the same store as its weight); the reader sends the ``m_i`` once for the max and
+again beside ``l_i`` and ``o_i``.
 
 With ``verify`` (ALSpec) an item is one user: its ``NKV`` segments are merged in turn, partial 0 of each
 being the speculative partial (its ``o`` read from the speculative output the partial op wrote).  Over
@@ -51,8 +52,8 @@ def make_merge_op(plan: MergePlan, backend: str):
         mx_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
         l_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=2)
         acc_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, DT), block_count=2)
-        a1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
-        a2_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
+        lt_dfb = ttl.make_dataflow_buffer_like(ml_part, shape=(1, 1), block_count=2)  # l_i beside m_i
+        jt_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)  # all ones: diag(w) @ J = w
         d1_dfb = ttl.make_dataflow_buffer_like(consts, shape=(1, 1), block_count=1)
         ov_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=1)
         out_dfb = ttl.make_dataflow_buffer_like(out, shape=(1, DT), block_count=2)
@@ -80,28 +81,22 @@ def make_merge_op(plan: MergePlan, backend: str):
                             for _i in range(NPM1):
                                 with ml_dfb.wait() as mi, mx_dfb.wait() as m0, mx_dfb.reserve() as m1:
                                     m1.store(ttl.math.max(m0, mi))
-                            with mx_dfb.wait() as mm:
+                            with jt_dfb.reserve() as j:
+                                j.store(ttl.math.fill(j, 1.0))
+                            with mx_dfb.wait() as mm, jt_dfb.wait() as jt:
                                 for i in range(NP):
-                                    # b_i = exp(m_i - M) l_i;  L += b_i;  acc += diag(b_i) @ o_i
-                                    with ml_dfb.wait() as mi, a1_dfb.reserve() as a1:
-                                        a1.store(ttl.math.exp(mi - mm))
-                                    with ml_dfb.wait() as li, a1_dfb.wait() as a1:
-                                        with a2_dfb.reserve() as b:
-                                            b.store(a1 * li)
-                                        with d1_dfb.reserve() as d1:
-                                            d1.store(a1 * li * eye)
-                                    with a2_dfb.wait() as b:
-                                        if i == 0:
-                                            with l_dfb.reserve() as ls:
-                                                ls.store(b)
-                                        else:
-                                            with l_dfb.wait() as l0, l_dfb.reserve() as l1:
-                                                l1.store(l0 + b)
+                                    # d_i = diag(exp(m_i - M) l_i);  L += d_i @ J;  acc += d_i @ o_i
+                                    with ml_dfb.wait() as mi, lt_dfb.wait() as li, d1_dfb.reserve() as d1:
+                                        d1.store(ttl.math.exp(mi - mm) * li * eye)
                                     with d1_dfb.wait() as d1, ol_dfb.wait() as oi:
                                         if i == 0:
+                                            with l_dfb.reserve() as ls:
+                                                ls.store(d1 @ jt)
                                             with acc_dfb.reserve() as a:
                                                 a.store(d1 @ oi)
                                         else:
+                                            with l_dfb.wait() as l0, l_dfb.reserve() as l1:
+                                                l1.store(l0 + d1 @ jt)
                                             with acc_dfb.wait() as a0, acc_dfb.reserve() as an:
                                                 an.store(a0 + d1 @ oi)
                             # O = diag(1 / L) @ acc
@@ -174,11 +169,10 @@ def make_merge_op(plan: MergePlan, backend: str):
                     for i in range(NP):
                         prow = seg * NP + i
                         if NP > 1:
-                            with ml_dfb.reserve() as mb:
+                            with ml_dfb.reserve() as mb, lt_dfb.reserve() as lb:
                                 tm = ttl.copy(ml_part[prow:prow + 1, 0:1], mb)
-                                tm.wait()
-                            with ml_dfb.reserve() as lb:
                                 tl = ttl.copy(ml_part[prow:prow + 1, 1:2], lb)
+                                tm.wait()
                                 tl.wait()
                         with ol_dfb.reserve() as ob:
                             if (SPEC == 1) and (i == 0):
