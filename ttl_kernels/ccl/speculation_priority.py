@@ -16,8 +16,9 @@ higher priority wins the swap, so a hit keeps the receiver's residual stream and
 The whole batch decides together (the released proof of concept's rule: the role is per device, so one
 user's miss makes the layer a miss); per-user verdicts stay available for statistics.
 
-One core (the work is ``B + 1`` tiles in, 2 out).  Compute: ``H`` by a running product over the users'
-verdict tiles (running state and result in separate buffers), then ``t = R * H`` and
+One core (the work is ``B + 1`` tiles in, 2 out; the role and the first verdict come in one transfer batch).
+Compute: ``H`` by a running product over the users' verdict tiles, the last factor applied in the store of
+``t = R * H`` (running state and result in separate buffers; with one user ``t = R * v_0`` directly), then
 ``P = one + R - t - t`` (``one`` a single-tile fill), then ``P`` packed to the bf16 output and, through
 ``ttl.math.typecast``, to the fp32 one (the 1.1.1 compiler stores no mixed-dtype result without a typecast;
 bf16 -> fp32 always changes the dtype, so one kernel body serves every model dtype).  Every value is a
@@ -55,7 +56,6 @@ def make_speculation_priority(plan: PriorityPlan, backend: str):
         v_dfb = ttl.make_dataflow_buffer_like(verdict, shape=(1, 1), block_count=2)
         r_dfb = ttl.make_dataflow_buffer_like(role, shape=(1, 1), block_count=1)
         h_dfb = ttl.make_dataflow_buffer_like(verdict, shape=(1, 1), block_count=2)  # running product
-        hit_dfb = ttl.make_dataflow_buffer_like(verdict, shape=(1, 1), block_count=1)  # its result
         t_dfb = ttl.make_dataflow_buffer_like(role, shape=(1, 1), block_count=1)
         one_dfb = ttl.make_dataflow_buffer_like(role, shape=(1, 1), block_count=1)
         p_dfb = ttl.make_dataflow_buffer_like(role, shape=(1, 1), block_count=1)
@@ -64,28 +64,34 @@ def make_speculation_priority(plan: PriorityPlan, backend: str):
 
         @ttl.datamovement()
         def reader():
-            with r_dfb.reserve() as rb:
+            # the role and the first verdict in one transfer batch
+            with r_dfb.reserve() as rb, v_dfb.reserve() as vb:
                 tr = ttl.copy(role[0:1, 0:1], rb)
+                tv = ttl.copy(verdict[0:1, 0:1], vb)
                 tr.wait()
-            for b in range(B):
+                tv.wait()
+            for b in range(1, B):
                 with v_dfb.reserve() as vb:
                     tv = ttl.copy(verdict[b:b + 1, 0:1], vb)
                     tv.wait()
 
         @ttl.compute()
         def compute():
-            with v_dfb.wait() as v0, h_dfb.reserve() as h:
-                h.store(v0)
-            for _user in range(1, B):
-                with v_dfb.wait() as vb, h_dfb.wait() as h0, h_dfb.reserve() as h1:
-                    h1.store(h0 * vb)
-            with h_dfb.wait() as hf, hit_dfb.reserve() as hit:
-                hit.store(hf)
+            with one_dfb.reserve() as one:
+                one.store(ttl.math.fill(one, ONE))
             with r_dfb.wait() as rb:
-                with hit_dfb.wait() as hit, t_dfb.reserve() as t:
-                    t.store(rb * hit)
-                with one_dfb.reserve() as one:
-                    one.store(ttl.math.fill(one, ONE))
+                if B == 1:  # (a compile-time flag) H is the one verdict: t = R * v_0
+                    with v_dfb.wait() as v0, t_dfb.reserve() as t:
+                        t.store(rb * v0)
+                else:
+                    with v_dfb.wait() as v0, h_dfb.reserve() as h:
+                        h.store(v0)
+                    for _user in range(1, B - 1):
+                        with v_dfb.wait() as vb, h_dfb.wait() as h0, h_dfb.reserve() as h1:
+                            h1.store(h0 * vb)
+                    # the last verdict closes the product: t = R * (H' * v_last) (the result leaves the state)
+                    with v_dfb.wait() as vb, h_dfb.wait() as h0, t_dfb.reserve() as t:
+                        t.store(rb * (h0 * vb))
                 with one_dfb.wait() as one, t_dfb.wait() as t, p_dfb.reserve() as p:
                     p.store(one + rb - t - t)
             with p_dfb.wait() as p:
