@@ -82,7 +82,9 @@ def model_bytes(plan: PartialPlan, mplan: MergePlan | None) -> dict:
         out["outputs"] += segs * dt * BF16
         if mplan.verify:
             out["partials_read"] += segs * dt * BF16  # the speculative output again, for dist2
-            out["constants"] += mplan.nbu * (dt + 1) * BF16
+            out["constants"] += segs * (dt + 1) * BF16  # ONES_D and VALID, per segment
+            out["partials_written"] += 2 * segs * BF16  # each segment's dist2 / norm2 shares ...
+            out["partials_read"] += 2 * segs * BF16  # ... summed per user by the verify op
             out["outputs"] += 3 * mplan.nbu * BF16
     out["total"] = sum(out.values())
     return dict(out)

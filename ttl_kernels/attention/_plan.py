@@ -281,9 +281,9 @@ def spec_plan(grid, b0: int, nbu: int, nkv: int, dt: int, ct: int, smax_t: int, 
 
 @dataclass(frozen=True)
 class MergePlan(ItemsOnGrid):
-    """Merge of the partial results: ``items`` work items dealt round-robin over the grid; an item is one
-    segment (flash decode) or one user with all its KV heads (speculative, which also sums dist2 / norm2
-    over the heads and writes the verdict)."""
+    """Merge of the partial results: one work item per segment, dealt round-robin over the grid.  With
+    ``verify`` (speculative) each segment also writes its share of dist2 / norm2, and a second operation
+    (:func:`.merge.make_merge_op`) sums them per user over the KV heads and writes the verdict."""
 
     gx: int
     gy: int
@@ -297,12 +297,12 @@ class MergePlan(ItemsOnGrid):
 
     @property
     def n_items(self) -> int:
-        return self.nbu if self.verify else self.nbu * self.nkv
+        return self.nbu * self.nkv
 
     @property
     def hpi(self) -> int:
         """Segments per item."""
-        return self.nkv if self.verify else 1
+        return 1
 
 
 def groups(keys: list) -> list[tuple[int, int, object]]:
