@@ -71,10 +71,11 @@ def test_device_selection_reads_back_only_ids():
     cache = t.new_cache(128)
     audit.reset()
     logits, _ = t.forward(list(range(20)), cache)
-    nxt = last_argmax(logits)
-    with audit.scope("select"):
-        logits, _ = t.forward([nxt, 5, 6, 7], cache)
-        greedy_verify([5, 6, 7], logits)
-    verify, select = audit.report()["verify"], audit.report()["select"]
+    nxt = last_argmax(logits)  # a selection step of its own: one id tile read back
+    first = audit.report()["select"]["last_step"]
+    assert first["d2h"] == 1 and first["d2h_bytes"] <= 4096
+    logits, _ = t.forward([nxt, 5, 6, 7], cache)
+    greedy_verify([5, 6, 7], logits)
+    verify, select = audit.report()["verify"], audit.report()["select"]["last_step"]
     assert verify["d2h"] == 0  # the verify forward leaves its logits on the device
     assert select["d2h"] == 1 and select["d2h_bytes"] <= 8192  # the accept result: n and the kept ids
