@@ -133,7 +133,9 @@ def test_attention(results):
             check_model(r[chip], r["min_bytes"])
             assert r[chip]["partial"]["cores"] >= 1
     assert rows["bfp8_b"]["min_bytes"] == rows["bf16"]["min_bytes"] * 1088 // 2048  # bfp8_b: 1088 bytes a tile
-    assert rows["bfp8_b"]["n150"]["dram_us"] < rows["bf16"]["n150"]["dram_us"]
+    # the bfp8_b cache moves 1088 / 2048 of the KV bytes (the plans may differ: a bfp8_b chunk costs more compute,
+    # so its plan may split the segments over more cores, with more per-core constants and partials)
+    assert rows["bfp8_b"]["breakdown"]["kv"] * 2048 == rows["bf16"]["breakdown"]["kv"] * 1088
 
 
 def test_decode_step(results):

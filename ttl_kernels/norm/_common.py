@@ -12,6 +12,10 @@ Inside a tile row the kernel walks ``NCH`` chunks of ``BC`` tiles (``BC`` divide
 row plus the streaming buffers does not fit :data:`NORM_L1_BUDGET`, the reader streams x a second time
 for the second sweep (x read twice).  Which one a call uses is :attr:`NormPlan.passes`.
 
+*Split* (:mod:`._split`, decode-sized inputs: at most half the grid's worth of tile rows, rows of >= 4 tiles):
+each tile row is cut into ``slices`` contiguous runs of chunks, one per core, and two operations run: the
+per-slice sums of squares, then the scale (x read by both).  :func:`split_slices` picks the slice count.
+
 Constant tiles (cached device tensors, read once per core):
 
 ``E0``      one 32 x 32 tile, column 0 = 1, the rest 0.  ``rsqrt(...) * E0`` keeps the per-row factor in

@@ -20,6 +20,9 @@ Dataflow per tile row (32 rows x HT tiles), see :mod:`._common` for the plan and
              with x from the kept copy (resident) or the second stream (two-pass).
 ``writer``   per tile row (the NCH chunks of h, then) the NCH chunks of y.
 
+Decode-sized inputs (too few tile rows to fill the grid) take the *split* plan instead: two operations with
+the row cut into slices over cores (:mod:`._split`; :func:`._common.split_slices` decides).
+
 DRAM traffic per tile row: x read once (resident) or twice (two-pass), gamma HT tiles, y written once;
 per core E0 (+ MASK) once; with ``ADD`` the residual read like x and h written like y.  13 dataflow
 buffers (15 with ``ADD``; WH allows 32); L1 per core (:func:`._common.l1_tiles`): HT + 11 BC + 5 tiles,
