@@ -114,7 +114,7 @@ def test_llama_on_the_cycle_model():
     """Llama-3.1-8B on an n300 chip.  Changed with the cycle model (ttl_kernels.perf): the first version timed
     attention at 128K as K+V bytes at ttnn's 180 GB/s + a 5 us launch (~2.99 ms per layer) and the 1K step as
     bytes at 288 GB/s (25-40 ms); now every TT-Lang kernel is the time the cycle model gives its instance (our
-    flash decode is compute-bound, ~1.5x slower than ttnn's measured rate), the projections are DRAM-sharded
+    flash decode, DRAM-bound at long contexts since the kernels were reworked), the projections are DRAM-sharded
     matmuls at the measured 239-260 GB/s, and the step adds the norms, RoPE and layout kernels the roofline
     counted as bytes only."""
     k = lat.layer_kernels(LLAMA, 131072)
@@ -123,7 +123,8 @@ def test_llama_on_the_cycle_model():
     parts = [perf_decoder.lookup(kern, dict(params), "n150")["model_us"] for kern, params in
              (k["attn"][0].instance, k["attn"][1].instance, k["attn"][2].instance)]
     assert t.attn == pytest.approx(sum(parts) * 1e-6, rel=1e-12)
-    assert 2.99e-3 < t.attn < 10e-3  # slower than K + V at 180 GB/s: the kernel is compute-bound
+    kv_bytes = 2 * 8 * 131072 * 128 * 2
+    assert kv_bytes / 288e9 < t.attn < 10e-3  # never faster than reading K + V at the DRAM peak
     r = lat.decode_latency(LLAMA, N300, 1024, 0.0)
     assert set(r["kernel_sources"]) == {"cycle", "link"}  # every kernel from the cycle model
     kv, embedding = 32 * 2 * 8 * 1024 * 128 * 2, LLAMA.vocab * 4096 * 1088 / 1024

@@ -176,9 +176,9 @@ DECODER_MODELS = "llama-3.1-8b,qwen3-8b,tiny-llama"
 def run_decoder_table(models: str, contexts: str, kv_dtypes: str, chips, out: str | None) -> int:
     """Build the decoder table; rows already in ``OUT.json`` (a checkpoint the build writes after every row) or in
     the shipped table (same figures) are kept, so an interrupted build resumes."""
-    from .decoder import TABLE_MODULE, build_table, stale_figures, table, write_table
+    from .decoder import TABLE_FILE, build_table, stale_figures, table, write_table
 
-    path = Path(out) if out else Path(__file__).resolve().parent / TABLE_MODULE
+    path = Path(out) if out else Path(__file__).resolve().parent / TABLE_FILE
     ckpt = path.with_suffix(".json")
     done = dict(table().get("rows", {})) if not any(stale_figures(c) for c in chips) else {}
     if ckpt.is_file():
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument("--models", default=DECODER_MODELS)
         ap.add_argument("--contexts", default=DECODER_CONTEXTS)
         ap.add_argument("--kv-dtypes", default="bf16,bfp8_b")
-        ap.add_argument("--out", help="default: ttl_kernels/perf/kernel_table.py")
+        ap.add_argument("--out", help="default: ttl_kernels/perf/kernel_table.json")
     a = ap.parse_args(argv)
     chips = _chips(a.chip)
     if sub == "decoder-table":

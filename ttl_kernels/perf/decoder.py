@@ -10,7 +10,7 @@ plus one ``rms_norm`` before the first layer and the LM head after the last.  :f
 TT-Lang kernel instances of that sequence (registry kernel + parameters, with the op class each belongs to);
 the cycle model (:func:`ttl_kernels.perf.model_case`) times each on n150 and p150.  Simulating the long
 contexts takes minutes, so :func:`build_table` runs every instance once and ``ttl-perf decoder-table`` writes
-the result to :mod:`ttl_kernels.perf.kernel_table` (shipped with the package); :func:`lookup` reads it,
+the result to ``ttl_kernels/perf/kernel_table.json`` (package data); :func:`lookup` reads it,
 interpolating attention linearly between the contexts it holds (its time is affine in the number of chunks
 per core).  Models of the ALSpec latency model (``models/alspec/latency.py``) read their kernel times here.
 
@@ -252,21 +252,15 @@ def _figure_digest(chip: str) -> dict:
     return {k: v.value for k, v in figures(chip).items()}
 
 
-TABLE_MODULE = "kernel_table.py"
+TABLE_FILE = "kernel_table.json"  # package data, written by ``ttl-perf decoder-table``: do not edit
 
 
 def write_table(doc: dict, path) -> None:
-    """Write the table as a Python module (so it ships with the package)."""
+    """Write the table as JSON (package data, so it ships with the package)."""
     import json
     from pathlib import Path
 
-    text = json.dumps(doc, indent=0, sort_keys=True)
-    Path(path).write_text(
-        "# ruff: noqa: E501\n"
-        '"""Kernel times of the decode-step instances (:mod:`ttl_kernels.perf.decoder`), written by\n'
-        "``ttl-perf decoder-table``: regenerate it after a kernel or a figure changes.  Do not edit.\"\"\"\n\n"
-        "import json\n\n"
-        f'TABLE = json.loads(r"""\n{text}\n""")\n')
+    Path(path).write_text(json.dumps(doc, indent=0, sort_keys=True) + "\n")
 
 
 _TABLE: dict | None = None
@@ -276,11 +270,11 @@ def table() -> dict:
     """The shipped table (empty when it has not been built)."""
     global _TABLE
     if _TABLE is None:
-        try:
-            from .kernel_table import TABLE
-        except ImportError:
-            TABLE = {"meta": {}, "rows": {}}
-        _TABLE = TABLE
+        import json
+        from pathlib import Path
+
+        path = Path(__file__).with_name(TABLE_FILE)
+        _TABLE = json.loads(path.read_text()) if path.is_file() else {"meta": {}, "rows": {}}
     return _TABLE
 
 
