@@ -113,7 +113,9 @@ def check_invariants(traces, batch: int) -> dict:
         s = e["sender"]
         r = 1 - s
         assert e["role"] == [1.0 if d == s else 0.0 for d in range(2)], (i, e["role"])
-        assert torch.equal(e["h"][0], e["h"][1]) and torch.equal(e["x"][0], e["x"][1]), f"layer entry {i}: residuals differ"
+        assert torch.equal(e["h"][0], e["h"][1]) and torch.equal(e["x"][0], e["x"][1]), (
+            f"layer entry {i}: residuals differ"
+        )
         hit = bool((e["verdict"][s] == 1.0).all())
         assert e["prio"][r] == 1.0 and e["prio"][s] == (0.0 if hit else 2.0), (i, e["prio"], e["verdict"][s])
         keep = r if hit else s
@@ -146,7 +148,9 @@ def test_protocol_invariants_and_equality_with_verify_only(arch):
     assert seen["hit_distinct"] > 0 and seen["miss_distinct"] > 0  # both rules were exercised on different results
     for li in range(m.config.num_layers):
         for kv in ("k", "v"):
-            assert torch.equal(host.to_torch(getattr(state.caches[0], kv)[li]), host.to_torch(getattr(state.caches[1], kv)[li]))
+            assert torch.equal(
+                host.to_torch(getattr(state.caches[0], kv)[li]), host.to_torch(getattr(state.caches[1], kv)[li])
+            )
     assert state.lengths.tolist() == [len(PROMPT) + 3]
     verify = run_target(ALSpecKernelTarget(m, lam, 32, "verify", max_seq_len=160, dtype="fp32"), PROMPT, fed)
     for a, b in zip(logits, verify):
@@ -201,7 +205,10 @@ def test_lambda_zero_equals_plain_decoding():
     refl = [m(torch.tensor([ids]), ref_cache).logits[0, -1].float() for ids in fed]
     worst_plain = min(pcc(a[0], b) for a, b in zip(logits, plain))
     worst_ref = min(pcc(a[0], b) for a, b in zip(logits, refl))
-    print(f"lambda=0: hit rate {p.stats.hit_rate()}, worst logits PCC vs plain kernel decoding {worst_plain:.7f}, vs reference {worst_ref:.7f}")
+    print(
+        f"lambda=0: hit rate {p.stats.hit_rate()}, worst logits PCC vs plain kernel decoding {worst_plain:.7f}, "
+        f"vs reference {worst_ref:.7f}"
+    )
     for a, b in zip(logits, exact):
         assert torch.equal(a[0], b)
     assert [int(a[0].argmax()) for a in logits] == [int(b.argmax()) for b in plain] == [int(b.argmax()) for b in refl]
@@ -246,7 +253,11 @@ def test_op_sequence_does_not_depend_on_the_verdicts():
         assert p.stats.hit_rate() == (1.0 if lam else 0.0)
     assert logs[0.0] == logs[1.0e6]
     names = [n for n, _ in logs[0.0]]
-    assert names.count("speculative_decode") == 2 and names.count("keep_winner(h)") == 2 and names.count("winner(role)") == 2
+    assert (
+        names.count("speculative_decode") == 2
+        and names.count("keep_winner(h)") == 2
+        and names.count("winner(role)") == 2
+    )
 
 
 # --------------------------------------------------------------------------------------------- verify-only
@@ -264,7 +275,10 @@ def test_verify_only_picks_the_speculative_output_exactly_on_hits():
     vc = torch.randn(B, c.num_kv_heads, ops.max_seq_len, c.head_dim, generator=g)
     kc[1, :, 64:200] *= 2.0  # user 1 attends more to the middle: a larger relative distance
     cache = ops.new_cache(B)
-    cache.k[0], cache.v[0] = host.to_device(kv_cache_to_tiles(kc), "bf16"), host.to_device(kv_cache_to_tiles(vc), "bf16")
+    cache.k[0], cache.v[0] = (
+        host.to_device(kv_cache_to_tiles(kc), "bf16"),
+        host.to_device(kv_cache_to_tiles(vc), "bf16"),
+    )
     q = host.to_device(torch.randn(B, c.num_heads * c.head_dim, generator=g), "fp32")
     probe = KernelALSpecAttention(ops, 0.0, 32)
     probe(0, q, cache, positions)
@@ -297,8 +311,14 @@ def test_verify_only_picks_the_speculative_output_exactly_on_hits():
 
 
 @examples(8)
-@given(n_groups=st.integers(1, 4), group=st.integers(1, 3), cols=st.one_of(st.integers(1, 80), st.sampled_from([64, 128, 300])),
-       dtype=st.sampled_from(["bf16", "fp32"]), uniform=st.booleans(), seed=st.integers(0, 2**31 - 1))
+@given(
+    n_groups=st.integers(1, 4),
+    group=st.integers(1, 3),
+    cols=st.one_of(st.integers(1, 80), st.sampled_from([64, 128, 300])),
+    dtype=st.sampled_from(["bf16", "fp32"]),
+    uniform=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_kernel_parity_group_select(n_groups, group, cols, dtype, uniform, seed, sim_mode):
     """Against the reference, bit for bit: uniform 0/1 condition tiles (how verdicts and roles are written)
     and element-wise ones (negative, zero and positive values), sentinel padding in the data; both
@@ -306,7 +326,12 @@ def test_kernel_parity_group_select(n_groups, group, cols, dtype, uniform, seed,
     g = torch.Generator().manual_seed(seed)
     rows = n_groups * group * 32
     if uniform:
-        cond = torch.randint(0, 2, (n_groups, 1, 1), generator=g).float().expand(n_groups, 32, 32).reshape(n_groups * 32, 32)
+        cond = (
+            torch.randint(0, 2, (n_groups, 1, 1), generator=g)
+            .float()
+            .expand(n_groups, 32, 32)
+            .reshape(n_groups * 32, 32)
+        )
     else:
         cond = torch.randint(-2, 3, (n_groups * 32, 32), generator=g).float()
     a, b = torch.randn(rows, cols, generator=g) * 4, torch.randn(rows, cols, generator=g) * 4
@@ -319,7 +344,9 @@ def test_kernel_parity_group_select(n_groups, group, cols, dtype, uniform, seed,
     assert torch.equal(host.to_torch(out), expect)
     n_tiles = rows // 32 * host.tiles(cols)
     assert t.write_bytes == out.nbytes and t.read_tiles >= 2 * n_tiles + n_groups
-    assert t.read_tiles <= 2 * n_tiles + n_tiles  # at most one condition tile per output tile (>= 1 per unit of >= 1 tile)
+    assert (
+        t.read_tiles <= 2 * n_tiles + n_tiles
+    )  # at most one condition tile per output tile (>= 1 per unit of >= 1 tile)
 
 
 def test_kernel_parity_group_select_torch_io_and_default_group():
@@ -330,7 +357,9 @@ def test_kernel_parity_group_select_torch_io_and_default_group():
 
 
 @examples(6)
-@given(batch=st.integers(1, 5), role=st.sampled_from([0.0, 1.0]), misses=st.integers(0, 2), seed=st.integers(0, 2**31 - 1))
+@given(
+    batch=st.integers(1, 5), role=st.sampled_from([0.0, 1.0]), misses=st.integers(0, 2), seed=st.integers(0, 2**31 - 1)
+)
 def test_kernel_parity_speculation_priority(batch, role, misses, seed):
     """P = 1 + R - 2 R prod(verdicts): sender 0 when every user hit, 2 otherwise; receiver always 1."""
     g = torch.Generator().manual_seed(seed)

@@ -237,9 +237,29 @@ def test_entry_point_reusable_for_qwen3(tmp_path, capsys):
     """What the Qwen3 entry's --alspec calls: the same main with its own default target and a Qwen3 fallback."""
     from models import llama_alspec
 
-    rc = llama_alspec.main(["--windows", "1", "--window-tokens", "40", "--prefill", "36", "--prompt-len", "36",
-                            "--new-tokens", "2", "--lambdas", "0.1", "--chunks", "32", "--out", str(tmp_path), "--no-plots"],
-                           default_target=tmp_path / "no-qwen", fallback_arch="qwen3")
+    rc = llama_alspec.main(
+        [
+            "--windows",
+            "1",
+            "--window-tokens",
+            "40",
+            "--prefill",
+            "36",
+            "--prompt-len",
+            "36",
+            "--new-tokens",
+            "2",
+            "--lambdas",
+            "0.1",
+            "--chunks",
+            "32",
+            "--out",
+            str(tmp_path),
+            "--no-plots",
+        ],
+        default_target=tmp_path / "no-qwen",
+        fallback_arch="qwen3",
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "random tiny Qwen3" in out and "(qwen3, 4 layers" in out

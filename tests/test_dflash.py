@@ -14,7 +14,7 @@ from transformers.models.qwen3.modeling_qwen3 import Qwen3MLP, Qwen3RMSNorm, rot
 
 from models.dflash import DFlashDraft
 
-H, I, NH, NKV, D, LAYERS, BLOCK, TAPS, NT = 64, 96, 4, 2, 16, 2, 6, [0, 2, 3], 4
+H, INTER, NH, NKV, D, LAYERS, BLOCK, TAPS, NT = 64, 96, 4, 2, 16, 2, 6, [0, 2, 3], 4
 
 
 def zlab_checkpoint(path, seed=0):
@@ -24,12 +24,20 @@ def zlab_checkpoint(path, seed=0):
     w = {"fc.weight": r(H, len(TAPS) * H), "hidden_norm.weight": 1 + r(H), "norm.weight": 1 + r(H)}
     for i in range(LAYERS):
         p = f"layers.{i}."
-        w |= {p + "input_layernorm.weight": 1 + r(H), p + "post_attention_layernorm.weight": 1 + r(H),
-              p + "self_attn.q_proj.weight": r(NH * D, H), p + "self_attn.k_proj.weight": r(NKV * D, H),
-              p + "self_attn.v_proj.weight": r(NKV * D, H), p + "self_attn.o_proj.weight": r(H, NH * D),
-              p + "self_attn.q_norm.weight": 1 + r(D), p + "self_attn.k_norm.weight": 1 + r(D),
-              p + "mlp.gate_proj.weight": r(I, H), p + "mlp.up_proj.weight": r(I, H), p + "mlp.down_proj.weight": r(H, I)}
-    cfg = {"architectures": ["DFlashDraftModel"], "model_type": "qwen3", "hidden_size": H, "intermediate_size": I,
+        w |= {
+            p + "input_layernorm.weight": 1 + r(H),
+            p + "post_attention_layernorm.weight": 1 + r(H),
+            p + "self_attn.q_proj.weight": r(NH * D, H),
+            p + "self_attn.k_proj.weight": r(NKV * D, H),
+            p + "self_attn.v_proj.weight": r(NKV * D, H),
+            p + "self_attn.o_proj.weight": r(H, NH * D),
+            p + "self_attn.q_norm.weight": 1 + r(D),
+            p + "self_attn.k_norm.weight": 1 + r(D),
+            p + "mlp.gate_proj.weight": r(INTER, H),
+            p + "mlp.up_proj.weight": r(INTER, H),
+            p + "mlp.down_proj.weight": r(H, INTER),
+        }
+    cfg = {"architectures": ["DFlashDraftModel"], "model_type": "qwen3", "hidden_size": H, "intermediate_size": INTER,
            "num_hidden_layers": LAYERS, "num_attention_heads": NH, "num_key_value_heads": NKV, "head_dim": D,
            "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "vocab_size": 100, "block_size": BLOCK,
            "num_target_layers": NT, "dflash_config": {"mask_token_id": 1, "target_layer_ids": TAPS}}
@@ -45,13 +53,15 @@ class Independent:
     (cache length .. block end), q from the block only, no causal mask; a context-only K/V cache."""
 
     def __init__(self, w):
-        cfg = Qwen3Config(hidden_size=H, intermediate_size=I, rms_norm_eps=1e-6, hidden_act="silu")
+        cfg = Qwen3Config(hidden_size=H, intermediate_size=INTER, rms_norm_eps=1e-6, hidden_act="silu")
         self.w = w
         self.norms = {k: self._norm(v) for k, v in w.items() if k.endswith("norm.weight")}
         self.mlps = []
         for i in range(LAYERS):
             m = Qwen3MLP(cfg)
-            m.load_state_dict({n: w[f"layers.{i}.mlp.{n}"] for n in ("gate_proj.weight", "up_proj.weight", "down_proj.weight")})
+            m.load_state_dict(
+                {n: w[f"layers.{i}.mlp.{n}"] for n in ("gate_proj.weight", "up_proj.weight", "down_proj.weight")}
+            )
             self.mlps.append(m)
         self.ck = [None] * LAYERS
         self.cv = [None] * LAYERS

@@ -60,13 +60,22 @@ CASES = [
     ("qwen3", ["--prompts", "{json_mixed}"], 2, "is JSON but not a list of non-empty strings (got list)"),
     ("qwen3", ["--prompts", "{json_empty_list}"], 2, "holds no prompt"),
     ("qwen3", ["--prompt", ""], 2, "--prompt: expected a non-empty prompt"),
-    ("qwen3", ["--backend", "sim", "--max-seq-len", "64", "--prompt", "def f(x):", "--max-new-tokens", "60"], 2,
-     "--max-seq-len: the longest prompt + --max-new-tokens + a draft block need"),
+    (
+        "qwen3",
+        ["--backend", "sim", "--max-seq-len", "64", "--prompt", "def f(x):", "--max-new-tokens", "60"],
+        2,
+        "--max-seq-len: the longest prompt + --max-new-tokens + a draft block need",
+    ),
     ("qwen3", ["--draft", "{bad_draft}", "--prompt", "x = 1"], 1, "FileNotFoundError: DFlash draft: no config.json"),
     ("alspec", ["--lambdas", "0.1,-0.2"], 2, "--lambdas: expected a number >= 0; got -0.2"),
     ("alspec", ["--chunks", "48"], 2, "--chunks: chunk: expected a positive multiple of 32"),
     ("alspec", ["--windows", "0"], 2, "--windows: expected an integer in 1..1000; got 0"),
-    ("alspec", ["--backend", "sim", "--chunks", "256"], 2, "--chunks: chunk: the speculative flash-decode kernel takes S up to 128"),
+    (
+        "alspec",
+        ["--backend", "sim", "--chunks", "256"],
+        2,
+        "--chunks: chunk: the speculative flash-decode kernel takes S up to 128",
+    ),
 ]
 MAINS = {"qwen3": (qwen3_dflash.main, "qwen3_dflash.py"), "alspec": (llama_alspec.main, "llama_alspec.py")}
 
@@ -91,14 +100,25 @@ def test_bad_input_exits_with_one_line(entry, argv, status, fragment, files, cap
 
 
 def test_debug_keeps_the_traceback(files, capsys):
-    rc = run_main(qwen3_dflash.main, ["--draft", files["bad_draft"], "--prompt", "x = 1", "--debug"], prog="qwen3_dflash.py")
+    rc = run_main(
+        qwen3_dflash.main, ["--draft", files["bad_draft"], "--prompt", "x = 1", "--debug"], prog="qwen3_dflash.py"
+    )
     err = capsys.readouterr().err
-    assert rc == 1 and "Traceback (most recent call last)" in err and err.rstrip().splitlines()[-1].startswith("qwen3_dflash.py: error")
+    assert (
+        rc == 1
+        and "Traceback (most recent call last)" in err
+        and err.rstrip().splitlines()[-1].startswith("qwen3_dflash.py: error")
+    )
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "models" / "qwen3_dflash.py"), *args], capture_output=True, text=True,
-                          timeout=600, cwd="/")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "models" / "qwen3_dflash.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd="/",
+    )
 
 
 @pytest.mark.parametrize("args, status", [

@@ -37,9 +37,19 @@ def test_every_target_is_a_target(model):
 
 def test_every_draft_is_a_draft(model):
     c = model.config
-    cfg = DFlashConfig(hidden_size=c.hidden_size, intermediate_size=c.intermediate_size, num_layers=1,
-                       num_heads=c.num_heads, num_kv_heads=c.num_kv_heads, head_dim=c.head_dim, block_size=4,
-                       mask_token_id=1, target_layer_ids=[0, 2], num_target_layers=c.num_layers, vocab_size=c.vocab_size)
+    cfg = DFlashConfig(
+        hidden_size=c.hidden_size,
+        intermediate_size=c.intermediate_size,
+        num_layers=1,
+        num_heads=c.num_heads,
+        num_kv_heads=c.num_kv_heads,
+        head_dim=c.head_dim,
+        block_size=4,
+        mask_token_id=1,
+        target_layer_ids=[0, 2],
+        num_target_layers=c.num_layers,
+        vocab_size=c.vocab_size,
+    )
     target = TorchTarget(model, mask_token_id=1)
     drafts = [AutoregressiveDraft(layer_skip(model, 2), 3, "skip"), DFlashRunner(DFlashDraft(cfg), target)]
     for d in drafts:

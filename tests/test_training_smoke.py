@@ -181,8 +181,22 @@ def test_report_lists_every_phase_of_a_continued_draft(tmp_path):
     """training.report: a DFlash run continued with --init shows its earlier phase first, then its own."""
     from training.report import draft_rows
 
-    first = {"block_size": 16, "layers": 2, "taps": [0, 2, 3], "steps": 100, "minutes": 5.0, "val_teacher_forced_tau": 1.4}
-    second = {**first, "gamma": 4.0, "regen_share": 0.75, "steps": 50, "val_teacher_forced_tau": 1.5, "continued_from": first}
+    first = {
+        "block_size": 16,
+        "layers": 2,
+        "taps": [0, 2, 3],
+        "steps": 100,
+        "minutes": 5.0,
+        "val_teacher_forced_tau": 1.4,
+    }
+    second = {
+        **first,
+        "gamma": 4.0,
+        "regen_share": 0.75,
+        "steps": 50,
+        "val_teacher_forced_tau": 1.5,
+        "continued_from": first,
+    }
     d = tmp_path / "dflash"
     d.mkdir()
     (d / "training_log.json").write_text(json.dumps(second))
