@@ -44,6 +44,27 @@ class Cache(Protocol):
     def crop(self, new_lengths) -> Cache: ...
 
 
+
+class CacheCopies:
+    """:class:`Cache` over copies that advance together (``caches``: one per device of a pair or a mesh): lengths
+    and capacity are the first copy's, :meth:`crop` crops every copy."""
+
+    caches: Sequence[Cache]
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.caches[0].lengths
+
+    @property
+    def max_seq_len(self) -> int:
+        return self.caches[0].max_seq_len
+
+    def crop(self, new_lengths):
+        for c in self.caches:
+            c.crop(new_lengths)
+        return self
+
+
 @runtime_checkable
 class Target(Protocol):
     """The model whose distribution speculation preserves."""

@@ -250,6 +250,22 @@ def test_speculative_b8_runs_the_b16_draft_when_no_b8_exists(ckpts, tmp_path, mo
     assert d["methods"]["dflash-b8"]["k"] == 7 and not any("random" in n for n in d["notes"])
 
 
+def test_step_profile(ckpts, tmp_path):
+    rc = script("step_profile").main(["--target", str(ckpts / "target"), "--draft", str(ckpts / "dflash-b16"),
+                                      "--block", "8", "--reps", "3", "--json", str(tmp_path / "p.json")])
+    d = load(tmp_path / "p.json")
+    assert rc == 0 and d["block"] == 8 and d["reps"] == 3 and d["prompt_tokens"] > 8
+    assert set(d["ms"]) == {"reference", "fast"} and set(d["fast_over_reference"]) == {"plain", "verify", "draft"}
+    for m in d["ms"].values():
+        assert min(m["plain"], m["verify"], m["draft"]) > 0
+        assert m["dflash_step_in_plain_steps"] == pytest.approx((m["draft"] + m["verify"]) / m["plain"])
+
+
+def test_step_profile_missing_checkpoint(tmp_path, capsys):
+    assert script("step_profile").main(["--target", str(tmp_path / "none"), "--reps", "3"]) == 1
+    assert "--target: no checkpoint" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args", [["--methods", "plain,nonsense"], ["--methods", "layer-skip", "--skip-layers", "4"],
                                   ["--skip-layers", "two"]])
 def test_speculative_bad_arguments(tmp_path, args):

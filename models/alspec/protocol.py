@@ -90,7 +90,7 @@ from ttl_kernels.layout import groups_to_heads, heads_to_groups
 
 from ..decoder_step import decode_step
 from ..kernel_model import KernelCache, KernelOps, run_in_chunks
-from ..protocols import ReferenceHead, TapSegment
+from ..protocols import CacheCopies, ReferenceHead, TapSegment
 from .reference import ALSpecStats, check_chunk, check_lambda
 
 TILE = 32
@@ -192,26 +192,13 @@ class Pair(tuple):
 
 
 @dataclass
-class ProtocolState:
+class ProtocolState(CacheCopies):
     """What the two devices hold between decode steps: a KV cache each and each device's role tile for the
     next layer to run (bf16 ``[32, 32]``, 1 = sender).  Has the cache interface of the speculative loop
     (``lengths``, ``max_seq_len``, ``crop``)."""
 
     caches: Pair
     role: Pair
-
-    @property
-    def lengths(self) -> torch.Tensor:
-        return self.caches[0].lengths
-
-    @property
-    def max_seq_len(self) -> int:
-        return self.caches[0].max_seq_len
-
-    def crop(self, new_lengths) -> ProtocolState:
-        for c in self.caches:
-            c.crop(new_lengths)
-        return self
 
 
 @dataclass

@@ -51,6 +51,7 @@ from ttl_kernels.host import TileTensor, quantize
 
 from ..decoder_step import LayerWeights, decode_step, shared_block
 from ..kernel_model import KernelOps
+from ..protocols import CacheCopies
 
 TILE = 32
 _MESHES: dict[int, Any] = {}
@@ -174,23 +175,10 @@ class Vocab:
 
 
 @dataclass
-class TPCache:
+class TPCache(CacheCopies):
     """Each device's KV cache of its KV heads (:class:`KernelCache`); the speculative loop's cache interface."""
 
     caches: Shards
-
-    @property
-    def lengths(self) -> torch.Tensor:
-        return self.caches[0].lengths
-
-    @property
-    def max_seq_len(self) -> int:
-        return self.caches[0].max_seq_len
-
-    def crop(self, new_lengths) -> TPCache:
-        for c in self.caches:
-            c.crop(new_lengths)
-        return self
 
 
 def shard_config(config, tp: int):

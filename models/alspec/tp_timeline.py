@@ -333,23 +333,33 @@ def table(contexts=CONTEXTS, hit_rates=HIT_RATES, setup: Setup = Setup(), ccl: C
     return [step_row(c, hit_rates, setup, ccl) for c in contexts]
 
 
-def format_rows(rows: list[dict], hit: float = PAPER_HIT) -> str:
+def table_cells(rows: list[dict], hit: float = PAPER_HIT) -> tuple[list[str], list[list[str]]]:
+    """The timeline table (one row per context) as header and cell strings: :func:`format_rows` prints them,
+    :func:`markdown` writes them."""
     h = str(hit)
-    head = (f"{'ctx':>5} {'TP-8 ms':>8} {'TP-4 ms':>8} " + " ".join(f"{'AL@' + k:>9}" for k in rows[0]["alspec_ms"])
-            + f" {'x TP-8':>7} {'ovh TP-8':>9} {'ovh AL':>8} {'ovh x':>6}" +
-            (f" {'n300 1chip':>10} {'n300 AL':>8} {'n300 x':>7}" if "n300_pair" in rows[0] else ""))
-    lines = [head]
+    pair = "n300_pair" in rows[0]
+    head = (["ctx", "TP-8", "TP-4"] + [f"ALSpec h={k}" for k in rows[0]["alspec_ms"]]
+            + [f"speedup vs TP-8 (h={h})", "attn overhead TP-8", "attn overhead ALSpec", "overhead ratio"]
+            + (["n300: 1 chip", "n300 pair ALSpec", "pair speedup"] if pair else []))
+    body = []
     for r in rows:
         o = r["attention_overhead_ms"]
-        line = (f"{r['ctx'] // 1024:>4}K {r['tp8_ms']:>8.2f} {r['tp4_ms']:>8.2f} "
-                + " ".join(f"{v:>9.2f}" for v in r["alspec_ms"].values())
-                + f" {r['speedup_vs_tp8'][h]:>7.3f} {o['tp8']:>9.2f} {o['alspec@' + h]:>8.2f} "
-                  f"{r['overhead_ratio_vs_tp8'][h]:>6.2f}")
-        if "n300_pair" in r:
-            p = r["n300_pair"][h]
-            line += f" {p['single_ms']:>10.2f} {p['alspec_ms']:>8.2f} {p['speedup']:>7.3f}"
-        lines.append(line)
-    return "\n".join(lines)
+        cells = ([f"{r['ctx'] // 1024}K", f"{r['tp8_ms']:.2f}", f"{r['tp4_ms']:.2f}"]
+                 + [f"{v:.2f}" for v in r["alspec_ms"].values()]
+                 + [f"{r['speedup_vs_tp8'][h]:.3f}", f"{o['tp8']:.2f}", f"{o['alspec@' + h]:.2f}",
+                    f"{r['overhead_ratio_vs_tp8'][h]:.2f}"])
+        if pair:
+            q = r["n300_pair"][h]
+            cells += [f"{q['single_ms']:.2f}", f"{q['alspec_ms']:.2f}",
+                      f"{q['speedup']:.3f}{'' if q['fits'] else ' (does not fit)'}"]
+        body.append(cells)
+    return head, body
+
+
+def format_rows(rows: list[dict], hit: float = PAPER_HIT) -> str:
+    head, body = table_cells(rows, hit)
+    widths = [max(len(c) for c in col) for col in zip(head, *body)]
+    return "\n".join(" ".join(c.rjust(w) for c, w in zip(line, widths)) for line in [head, *body])
 
 
 def run(contexts=CONTEXTS, hit_rates=HIT_RATES, ccl: CCL = CCL(), setup: Setup = Setup()) -> dict:
@@ -449,23 +459,9 @@ def markdown(doc: dict) -> str:
            f"h = {h} (the paper's assumed rate).  Times in ms per decode step.", ""]
     for key, title in VARIANTS.items():
         rows = doc[key]
-        hs = list(rows[0]["alspec_ms"])
-        out += [f"## {title}", "",
-                "| ctx | TP-8 | TP-4 | " + " | ".join(f"ALSpec h={k}" for k in hs)
-                + f" | speedup vs TP-8 (h={h}) | attn overhead TP-8 | attn overhead ALSpec | overhead ratio |"
-                + (" n300: 1 chip | n300 pair ALSpec | pair speedup |" if "n300_pair" in rows[0] else ""),
-                "|" + "---|" * (7 + len(hs) + (3 if "n300_pair" in rows[0] else 0))]
-        for r in rows:
-            o = r["attention_overhead_ms"]
-            line = (f"| {r['ctx'] // 1024}K | {r['tp8_ms']:.2f} | {r['tp4_ms']:.2f} | "
-                    + " | ".join(f"{v:.2f}" for v in r["alspec_ms"].values())
-                    + f" | {r['speedup_vs_tp8'][h]:.3f} | {o['tp8']:.2f} | {o['alspec@' + h]:.2f} | "
-                      f"{r['overhead_ratio_vs_tp8'][h]:.2f} |")
-            if "n300_pair" in r:
-                q = r["n300_pair"][h]
-                line += f" {q['single_ms']:.2f} | {q['alspec_ms']:.2f} | {q['speedup']:.3f}" \
-                        f"{'' if q['fits'] else ' (does not fit)'} |"
-            out.append(line)
+        head, body = table_cells(rows, float(h))
+        out += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(cells) + " |" for cells in body]
         out.append("")
     out += ["## The paper", "",
             f"Up to {p['attention_overhead_reduction_at_128k']}x lower attention overhead at 128K and up to "
