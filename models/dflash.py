@@ -37,7 +37,8 @@ import torch
 from torch import nn
 
 from reference import BF16, FP32
-from reference.decoder import MLP, DecoderConfig, KVCache, RMSNorm, attend
+from reference.decoder import DecoderConfig, KVCache, RMSNorm, attend
+from reference.mlp import MLP
 from reference.rope import apply_rotary, cos_sin, inv_freq
 
 MAX_BLOCK = 64

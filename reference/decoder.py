@@ -60,6 +60,8 @@ from torch import nn
 
 from . import BF16, FP32
 from .config import SUPPORTED_ARCHITECTURES, DecoderConfig
+from .mlp import MLP
+from .moe import SparseMoeBlock
 from .norm import rms_norm
 from .rope import apply_rotary, cos_sin, inv_freq
 
@@ -250,22 +252,6 @@ class Attention(nn.Module):
         return self.o_proj(o)
 
 
-class MLP(nn.Module):
-    """SwiGLU: ``down_proj(silu(gate_proj(x)) * up_proj(x))``, of width ``intermediate_size`` (default the
-    config's; a Qwen3-MoE expert passes ``moe_intermediate_size``)."""
-
-    def __init__(self, config: DecoderConfig, intermediate_size: int | None = None):
-        super().__init__()
-        c = config
-        inter = c.intermediate_size if intermediate_size is None else intermediate_size
-        self.gate_proj = nn.Linear(c.hidden_size, inter, bias=c.mlp_bias)
-        self.up_proj = nn.Linear(c.hidden_size, inter, bias=c.mlp_bias)
-        self.down_proj = nn.Linear(inter, c.hidden_size, bias=c.mlp_bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(nn.functional.silu(self.gate_proj(x)) * self.up_proj(x))
-
-
 class DecoderLayer(nn.Module):
     """Pre-norm block: ``h += self_attn(input_layernorm(h)); h += mlp(post_attention_layernorm(h))``.
 
@@ -278,8 +264,6 @@ class DecoderLayer(nn.Module):
         self.self_attn = Attention(config, layer_idx)
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         if config.is_sparse_layer(layer_idx):
-            from .moe import SparseMoeBlock  # moe.py builds its experts from MLP, defined here
-
             self.mlp = SparseMoeBlock(config)
         else:
             self.mlp = MLP(config)

@@ -36,8 +36,8 @@ from . import BF16, FP32
 from .config import DecoderConfig
 from .decoder import Decoder
 from .llama import LlamaModel
-from .moe import Qwen3MoeModel
 from .qwen3 import Qwen3Model
+from .qwen3_moe import Qwen3MoeModel
 
 __all__ = ["CheckpointError", "MODEL_CLASSES", "load_pretrained", "load_tokenizer", "read_config", "weight_index"]
 

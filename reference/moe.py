@@ -1,4 +1,4 @@
-"""Qwen3-MoE reference (``Qwen3MoeForCausalLM``): the routed-experts MLP and the model class.
+"""Qwen3-MoE reference (``Qwen3MoeForCausalLM``): the routed-experts MLP (the model class: :mod:`reference.qwen3_moe`).
 
 A Qwen3-MoE decoder is the Qwen3 decoder (QK-norm attention, same norms, RoPE and KV cache: the shared
 :class:`reference.decoder.Decoder`) whose sparse layers (:meth:`DecoderConfig.is_sparse_layer`, transformers'
@@ -42,9 +42,10 @@ import math
 import torch
 from torch import nn
 
-from .decoder import MLP, Decoder, DecoderConfig
+from .config import DecoderConfig
+from .mlp import MLP
 
-__all__ = ["Qwen3MoeModel", "SparseMoeBlock", "TopKRouter", "route"]
+__all__ = ["SparseMoeBlock", "TopKRouter", "route"]
 
 
 def route(logits: torch.Tensor, top_k: int, norm_topk_prob: bool,
@@ -101,11 +102,3 @@ class SparseMoeBlock(nn.Module):
             r, slot = torch.where(ids == e)
             out[r, slot] = self.experts[e](rows[r]) * weights[r, slot, None]
         return out.sum(dim=1).reshape(shape)
-
-
-class Qwen3MoeModel(Decoder):
-    """A :class:`Decoder` whose config must have ``arch == "qwen3_moe"`` (Qwen3 attention with QK-norm;
-    sparse layers :class:`SparseMoeBlock`, the others dense)."""
-
-    arch = "qwen3_moe"
-    qk_norm = True

@@ -28,7 +28,8 @@ from models.targets import TorchTarget
 from reference import registry
 from reference.config import DecoderConfig
 from reference.decoder import KVCache, greedy_generate
-from reference.moe import Qwen3MoeModel, SparseMoeBlock
+from reference.moe import SparseMoeBlock
+from reference.qwen3_moe import Qwen3MoeModel
 from ttl_kernels import host
 from ttl_kernels.testing import pcc
 

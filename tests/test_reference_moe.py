@@ -30,7 +30,8 @@ from reference import BF16, FP32, registry
 from reference.config import DecoderConfig
 from reference.decoder import KVCache, greedy_generate
 from reference.hf import CheckpointError, load_pretrained
-from reference.moe import Qwen3MoeModel, SparseMoeBlock, route
+from reference.moe import SparseMoeBlock, route
+from reference.qwen3_moe import Qwen3MoeModel
 from ttl_kernels.testing import pcc
 
 ROPE = {"rope_type": "default", "rope_theta": 1000000.0}

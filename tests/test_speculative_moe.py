@@ -24,7 +24,8 @@ from models.speculative import (
 from models.targets import TorchTarget
 from reference import BF16, registry
 from reference.decoder import DecoderConfig, greedy_generate
-from reference.moe import Qwen3MoeModel, SparseMoeBlock
+from reference.moe import SparseMoeBlock
+from reference.qwen3_moe import Qwen3MoeModel
 
 # z-lab's DFlash draft for Qwen3-Coder-30B-A3B, in its config.json format (what DFlashConfig.from_hf reads):
 # 8 Qwen3 draft layers at the target's hidden size 2048 (32 q / 4 kv heads, head_dim 128), block 16, taps after
