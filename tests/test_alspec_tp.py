@@ -127,7 +127,7 @@ def test_segments_and_step_invariants(kernels):
             assert s.hit <= s.miss and s.expected(0.0) == pytest.approx(s.miss)
             assert s.expected(1.0) == pytest.approx(s.hit)
             assert s.miss == pytest.approx(s.pre + s.attn_x + s.verdict + s.post + s.swap)
-            assert s.plain == pytest.approx(s.pre + s.attn + s.post)
+            assert s.single == pytest.approx(s.pre + s.attn + s.post)
         r = tp_timeline.step_row(ctx, (0.0, 0.875, 1.0), setup)
         al = r["alspec_ms"]
         assert al["1.0"] <= al["0.875"] <= al["0.0"]

@@ -352,8 +352,38 @@ def op_time(k: Kernel, hw: Hardware, dispatch: str = "traced", measured: Measure
     return kernel_time((measured or Measured()).apply(k), hw, dispatch), "link" if k.kind == "link" else "roofline"
 
 
+class Timeline:
+    """ALSpec's timeline of one layer from its segments (``pre``, ``attn``, ``spec``, ``transfer``, ``post``,
+    ``swap``, and :attr:`sender`: what the exact device does before the verdict is known): one device alone
+    ``pre + attn + post``; a hit ``pre + max(sender, spec + transfer + post) + swap`` (the exact device's
+    attention overlaps the other's post-attention work); a miss serial."""
+
+    @property
+    def sender(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def single(self) -> float:
+        return self.pre + self.attn + self.post
+
+    @property
+    def hit(self) -> float:
+        return self.pre + max(self.sender, self.spec + self.transfer + self.post) + self.swap
+
+    @property
+    def miss(self) -> float:
+        return self.pre + self.sender + self.post + self.swap
+
+    def expected(self, hit_rate: float) -> float:
+        return hit_rate * self.hit + (1.0 - hit_rate) * self.miss
+
+    @property
+    def no_attention(self) -> float:
+        return self.pre + self.post
+
+
 @dataclass(frozen=True)
-class LayerTimes:
+class LayerTimes(Timeline):
     """Seconds per segment of one layer (see the module docstring)."""
 
     pre: float
@@ -365,23 +395,8 @@ class LayerTimes:
     swap: float
 
     @property
-    def single(self) -> float:
-        return self.pre + self.attn + self.post
-
-    @property
-    def hit(self) -> float:
-        return self.pre + max(self.attn + self.verify, self.spec + self.transfer + self.post) + self.swap
-
-    @property
-    def miss(self) -> float:
-        return self.pre + self.attn + self.verify + self.post + self.swap
-
-    def expected(self, hit_rate: float) -> float:
-        return hit_rate * self.hit + (1.0 - hit_rate) * self.miss
-
-    @property
-    def no_attention(self) -> float:
-        return self.pre + self.post
+    def sender(self) -> float:
+        return self.attn + self.verify
 
 
 def kernel_rows(shape: ModelShape, hw: Hardware, ctx: int, *, batch: int = 1, chunk: int = 128, dt: Dtypes = Dtypes(),

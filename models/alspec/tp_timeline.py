@@ -127,7 +127,7 @@ class Setup:
 
 
 @dataclass
-class Segments:
+class Segments(latency.Timeline):
     """Microseconds per segment of one layer on one device of a TP-``tp`` group (module docstring)."""
 
     tp: int
@@ -143,23 +143,8 @@ class Segments:
     detail: dict
 
     @property
-    def plain(self) -> float:
-        return self.pre + self.attn + self.post
-
-    @property
-    def hit(self) -> float:
-        return self.pre + max(self.attn_x + self.verdict, self.spec + self.transfer + self.post) + self.swap
-
-    @property
-    def miss(self) -> float:
-        return self.pre + self.attn_x + self.verdict + self.post + self.swap
-
-    def expected(self, h: float) -> float:
-        return h * self.hit + (1.0 - h) * self.miss
-
-    @property
-    def no_attention(self) -> float:
-        return self.pre + self.post
+    def sender(self) -> float:  # the speculative kernel, then the all-reduce of the verdict over the group
+        return self.attn_x + self.verdict
 
 
 def _time(kernel: str, params: dict) -> float:
@@ -290,8 +275,8 @@ def step_row(ctx: int, hit_rates=HIT_RATES, setup: Setup = Setup(), ccl: CCL = C
     L = perf_decoder.shape(setup.model)["layers"]
     s8, s4 = segments(ctx, 8, setup, ccl), segments(ctx, 4, setup, ccl)
     ms = 1e-3
-    tp8 = (L * s8.plain + s8.final) * ms
-    tp4 = (L * s4.plain + s4.final) * ms
+    tp8 = (L * s8.single + s8.final) * ms
+    tp4 = (L * s4.single + s4.final) * ms
     base8, base4 = (L * s8.no_attention + s8.final) * ms, (L * s4.no_attention + s4.final) * ms
     alspec = {str(h): (L * s4.expected(h) + s4.final) * ms for h in hit_rates}
     out = {
@@ -325,7 +310,7 @@ def step_row(ctx: int, hit_rates=HIT_RATES, setup: Setup = Setup(), ccl: CCL = C
 
 def _seg_dict(s: Segments) -> dict:
     d = {k: v for k, v in asdict(s).items() if k != "detail"}
-    d.update(plain=s.plain, hit=s.hit, miss=s.miss, detail=s.detail)
+    d.update(plain=s.single, hit=s.hit, miss=s.miss, detail=s.detail)
     return d
 
 
