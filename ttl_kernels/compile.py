@@ -231,6 +231,9 @@ def compile_cases(cases: list[str], arch: str, keep: str | os.PathLike | None = 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import env
+
+    env.apply_defaults()  # before torch / ttnn load (OMP_WAIT_POLICY, loguru level, HF offline)
     ap = argparse.ArgumentParser(prog="python -m ttl_kernels.compile", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="+")

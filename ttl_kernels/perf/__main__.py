@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -194,7 +193,9 @@ def run_decoder_table(models: str, contexts: str, kv_dtypes: str, chips, out: st
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from .. import env
+
+    env.apply_defaults()  # before torch / ttnn load (OMP_WAIT_POLICY, loguru level, HF offline)
     sub = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     ap = argparse.ArgumentParser(prog="ttl-perf", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
