@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
+    from .. import env
+
+    env.apply_defaults()  # before torch / ttnn load
     ap = argparse.ArgumentParser(prog="python -m ttl_kernels.moe.cost", description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="qwen3-coder-30b-a3b")
     ap.add_argument("--json", default=None)
