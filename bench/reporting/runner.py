@@ -72,6 +72,8 @@ def commands(quick: bool) -> list[Command]:
         Command("speculative", "speculative_torch", ["bench/speculative.py", *spec_t, "--skip-layers", "1,2,3"]),
         Command("speculative", "speculative_torch_ood", ["bench/speculative.py", *spec_t, "--skip-layers", "2",
                                                          "--prompt-set", "ood"]),
+        Command("speculative", "step_profile", ["bench/step_profile.py", "--reps", "10" if quick else "30", "--json",
+                                                "bench/results/step_profile.json"]),
         Command("sim", "speculative_sim", ["bench/speculative.py", "--backend", "sim", *spec_s], SIM),
         Command("alspec", "alspec_swap", ["bench/alspec.py"], SIM),
     ]

@@ -81,6 +81,20 @@ def torch_ood_part(res: Results, d: dict, summ: dict) -> list[str]:
     return torch_part(res, d, summ, "torch_ood")
 
 
+def profile_part(res: Results, d: dict, summ: dict) -> list[str]:
+    """ms per step of the reference and the fast torch path (``bench/step_profile.py``)."""
+    rows = [[path, f"{m['plain']:.2f}", f"{m['verify']:.2f}", f"{m['draft']:.2f}",
+             f"{m['dflash_step_in_plain_steps']:.2f}"] for path, m in d["ms"].items()]
+    rows.append(["fast over reference"] + [f"{d['fast_over_reference'][k]:.2f}x" for k in ("plain", "verify", "draft")]
+                + ["-"])
+    out = [f"\nMedian of {d['reps']} interleaved repetitions, block {d['block']}, prompt {d['prompt_tokens']} tokens, "
+           f"{d['threads']} torch threads: a plain step (one token), a verification of the block, a draft proposal.  "
+           "(draft + verify) / plain = the plain steps one DFlash step costs: speculation wins when tau exceeds it.\n",
+           md_table(["path", "plain ms", "verify ms", "draft ms", "(draft + verify) / plain"], rows, "lrrrr")]
+    summ["profile"] = d
+    return out
+
+
 def sim_part(res: Results, s: dict, summ: dict) -> list[str]:
     st = s["settings"]
     out = [f"\n{st['prompts']} prompts x {st['max_new_tokens']} new tokens, greedy.  The target is the "
@@ -100,6 +114,8 @@ PARTS: list[Part] = [
     ("speculative_torch.json", "## 2. Speculative decoding, torch backend (CPU)\n", "speculative_torch", torch_part),
     ("speculative_torch_ood.json", "\n### 2b. The same on out-of-distribution prompts\n", "speculative_torch_ood",
      torch_ood_part),
+    ("step_profile.json", "\n### 2c. Step costs of the torch backend: reference path vs fast path\n", "step_profile",
+     profile_part),
     ("speculative_sim.json", "\n## 3. Speculative decoding, simulator backend (the target on the TT-Lang kernels)\n",
      "speculative_sim", sim_part),
 ]
