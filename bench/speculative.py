@@ -13,6 +13,9 @@ same ``--max-new-tokens``, greedy:
   ours  small-draft    the small separate draft (``checkpoints/tiny-qwen3-coder-draft``), ``--k`` tokens
   ours  dflash-b8/-b16 the DFlash block draft ``checkpoints/tiny-qwen3-coder-dflash-b16`` at block 16 and block 8
                        (``checkpoints/tiny-qwen3-coder-dflash-b8`` or ``--dflash-b8`` when a separate one exists)
+  ours  dflash-auto    the block-16 draft at the block ``make run`` would choose on this machine
+                       (:func:`models.speculative.choose_block_size`: acceptance on a validation-split warm-up prompt,
+                       draft + verify timed per candidate block; torch backend)
   hf    hf-generate    transformers ``generate`` on the same checkpoint (greedy)
   hf    hf-assisted    ``generate(assistant_model=<the same small draft>)`` (transformers' default schedule
                        unless ``--hf-assist-k`` pins a constant number of draft tokens)
@@ -20,7 +23,7 @@ same ``--max-new-tokens``, greedy:
 
 Timing: the methods run interleaved per prompt (prompt i runs them in an order rotated by i) so they share
 the machine's noise; every speedup is a ratio of tokens/s measured in this run (absolute times on a shared
-CPU are noise).  Each method is warmed up once before timing.  tau = tokens emitted per target verify step
+CPU are noise).  Each method is warmed up once before timing.  tau = tokens kept per target verify step
 (ours: bonus included, prefill excluded); for the HF methods it is new tokens / target forwards (counted
 with a forward hook; prefill included, HF fuses it with the first verification).  Every method's greedy
 tokens are compared with our plain decode and every mismatch is reported (position, tokens), not hidden.
@@ -62,6 +65,7 @@ from models.sampling import SamplingParams
 from models.speculative import (
     AutoregressiveDraft,
     Generation,
+    choose_block_size,
     layer_skip,
     plain_generate,
     speculative_generate,
@@ -79,7 +83,7 @@ DEFAULT_DIRS = {
     "dflash-b16": registry.checkpoint("tiny-qwen3-coder-dflash-b16"),
     "dflash-b8": registry.checkpoint("tiny-qwen3-coder-dflash-b8"),
 }
-OURS = ("plain", "layer-skip", "small-draft", "dflash-b8", "dflash-b16")
+OURS = ("plain", "layer-skip", "small-draft", "dflash-b8", "dflash-b16", "dflash-auto")
 HF = ("hf-generate", "hf-assisted", "hf-prompt-lookup")
 DEFAULT_METHODS = {"torch": OURS + HF, "sim": ("plain", "dflash-b16", "dflash-b8")}
 
@@ -131,7 +135,7 @@ def resolve_dirs(a, tmp: Path, wanted: list[str]) -> tuple[dict[str, Path | None
     notes: list[str] = []
     given = {"target": a.target, "draft": a.draft, "dflash-b16": a.dflash_b16, "dflash-b8": a.dflash_b8}
     needs = {"target": True, "draft": bool({"small-draft", "hf-assisted"} & set(wanted)),
-             "dflash-b16": "dflash-b16" in wanted, "dflash-b8": "dflash-b8" in wanted}
+             "dflash-b16": bool({"dflash-b16", "dflash-auto"} & set(wanted)), "dflash-b8": "dflash-b8" in wanted}
     for role, default in DEFAULT_DIRS.items():
         if not needs[role]:
             dirs[role] = None
@@ -203,7 +207,7 @@ def ours(name: str, description: str, target, draft, stop, params) -> Method:
     def fn(ids, max_new):
         g: Generation = (plain_generate(target, ids, max_new, params, stop) if draft is None
                          else speculative_generate(target, draft, ids, max_new, params, stop))
-        st = {"verify_steps": g.verify_steps, "proposed": g.proposed, "accepted": g.accepted,
+        st = {"verify_steps": g.verify_steps, "proposed": g.proposed, "accepted": g.accepted, "emitted": g.emitted,
               "histogram": g.histogram, "accepted_at": g.accepted_at}
         return g.tokens, g.seconds, st
 
@@ -293,23 +297,35 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
             methods.append(ours(name, f"small separate draft ({small.config.num_layers}L "
                                       f"H{small.config.hidden_size}), k={a.k}",
                                 target, d, stop, params))
-        elif name in ("dflash-b8", "dflash-b16"):
+        elif name in ("dflash-b8", "dflash-b16", "dflash-auto"):
             from models.dflash import DFlashDraft
 
-            block = int(name.split("-b")[1])
-            if dirs[name] is not None:
-                dd = DFlashDraft.from_pretrained(dirs[name]).eval()
-                src = _rel(dirs[name])
+            role = "dflash-b16" if name == "dflash-auto" else name
+            block = 16 if name == "dflash-auto" else int(name.split("-b")[1])
+            if dirs[role] is not None:
+                dd = DFlashDraft.from_pretrained(dirs[role]).eval()
+                src = _rel(dirs[role])
             else:
                 dd = random_draft(target, block, a.seed)
                 src = "random weights"
             make = FastDFlashRunner if a.backend == "torch" else StepDFlashRunner
+            auto = None
+            if name == "dflash-auto":
+                if a.backend != "torch":
+                    raise ValueError("--methods: dflash-auto runs on the torch backend only (it times CPU steps)")
+                warm = tok.encode(heldout_prompts(tok, 1, a.prompt_tokens, split="val")[0])
+                runner_at = lambda b, dd=dd, mk=make, nm=name: mk(dd, target, b, nm)  # noqa: E731
+                auto = choose_block_size(target, runner_at, dd.config.block_size, warm)
+                block = auto["block"]
             runner = make(dd, target, block_size=block, name=name)
             trained_block = dd.config.block_size
             info[name] = {"dir": src, "block_size": block, "trained_block_size": trained_block,
                           "layers": dd.config.num_layers, "target_layer_ids": list(dd.config.target_layer_ids)}
             desc = f"DFlash block draft ({dd.config.num_layers}L), block {block} ({block - 1} proposals), {src}"
-            if trained_block != block:
+            if auto is not None:
+                info[name]["auto"] = auto
+                desc += " (block chosen by --block-size auto on this machine)"
+            elif trained_block != block:
                 desc += f" (trained at block {trained_block})"
             methods.append(ours(name, desc, target, runner, stop, params))
         elif name in HF:
@@ -477,9 +493,10 @@ def summarize(methods, rows, backend: str) -> dict:
             k = len(xs[0]["histogram"]) - 1
             s.update({
                 "k": k,
-                "tau": round((acc + steps) / steps, 4) if steps else 1.0,
-                "tau_definition": "tokens emitted per target verify step (accepted + 1 bonus/correction), prefill "
-                                  "excluded",
+                "tau": round(sum(x["emitted"] for x in xs) / steps, 4) if steps else 1.0,
+                "tau_definition": "tokens kept per target verify step (accepted + 1 bonus/correction; tokens a last "
+                                  "step made past --max-new-tokens do not count; prefill excluded), as "
+                                  "models.speculative.Generation.tau",
                 "acceptance_rate": round(acc / prop, 4) if prop else 0.0,
                 "per_position_acceptance": [round(sum(x["accepted_at"][j] for x in xs) / steps, 4) for j in range(k)]
                                            if steps else [],
