@@ -69,7 +69,11 @@ def traffic(res: Results, t: dict, summ: dict) -> list[str]:
     skipped = sorted({f"{r['kernel']} ({r['not_gated']})" for r in t["results"] if r.get("not_gated")})
     out.append(f"\n{ok} of {len(held)} gated instances within 1.05x of the minimum; above it: "
                f"{', '.join(over) or 'none'} (decode attention at 1K context is dominated by per-core constant tiles "
-               "and partial results: see 1d for how the ratio falls with context).  Not gated: two-pass norms"
+               "and partial results: see 1d for how the ratio falls with context).  Since the cycle model, plans are "
+               "chosen by modelled time, not bytes: decode-sized norms split over cores read x twice, RoPE and "
+               "head norms spread heads over cores with their tables, so the 1.05x byte target (and "
+               "bench/traffic.py's exit status, which still holds it) marks traffic, not slowness: 1a and 1b give "
+               "each instance's modelled time beside its bytes.  Not gated: two-pass norms"
                + (f"; {'; '.join(skipped)}" if skipped else "") + ".\n")
     return out
 

@@ -13,7 +13,8 @@ def kernel_rows(k: dict) -> list[list[str]]:
     t = k.get("traffic")
     if t:
         rows.append(["Kernels: traffic vs minimum", f"{t['within_1_05']}/{t['single_pass']} gated instances "
-                     f"<= 1.05x; worst {t['worst']}; min PCC {t['min_pcc']:.6f}"])
+                     f"<= 1.05x (a byte target; plans are chosen by modelled time, 1b); worst {t['worst']}; min PCC "
+                     f"{t['min_pcc']:.6f}"])
     w = k.get("worst_first")
     if w:
         rows.append(["Kernels: cycle model (1b)", "; ".join(
