@@ -20,7 +20,9 @@ Sections and the commands they run (full / --quick), each a subprocess whose own
              time over DRAM time) and plots the modelled decode-attention bandwidth vs context next to ttnn's
              ~180 GB/s anchor (``attention_bandwidth.png``).
 2. speculative  ``bench/speculative.py`` (torch backend: ours and HF's peers on the same weights and
-             prompts, 16 prompts x 128 tokens / 4 x 48; ~3 min / ~1 min).
+             prompts, 16 prompts x 128 tokens / 4 x 48, held-out and out-of-distribution prompts; ~2 x 1 min on
+             a quiet machine) and ``bench/step_profile.py`` (ms per plain / verify / draft step, reference vs
+             fast torch path; ~5 s).
 3. sim       ``bench/speculative.py --backend sim`` (2 prompts x 16 tokens / 1 x 8; ~4 min / ~1.5 min).
 4. alspec    ``bench/alspec.py`` (swap traffic on the simulator + latency table; ~30 s) and
              ``models/llama_alspec.py`` (hit rate vs lambda per layer on held-out text, agreement with
