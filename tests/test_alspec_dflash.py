@@ -227,8 +227,8 @@ def test_kernel_dflash_lambda_zero(small_pair):
     lambda 0 equals verification through the speculative kernel's exact output (select=False) bit for bit, logits of
     every verify step included, and today's flash-decode verification token for token (logits PCC >= 0.999)."""
     target, draft = small_pair
-    if not runtime.is_sim():
-        pytest.skip("simulator run")
+    if not runtime.executes():
+        pytest.skip("compile-only backend: kernels are lowered, not run (test_compile_* cover that)")
 
     def run(lam, select=True):
         t = kernel_target(target, lam, 32, max_seq_len=128, dtype="fp32", select=select,
@@ -261,8 +261,8 @@ def test_kernel_hook_selects_per_row(small_pair):
     from models.kernel_model import KernelOps, run_in_chunks
 
     target, _ = small_pair
-    if not runtime.is_sim():
-        pytest.skip("simulator run")
+    if not runtime.executes():
+        pytest.skip("compile-only backend: kernels are lowered, not run (test_compile_* cover that)")
     ops = KernelOps(target, 128, "fp32", chunk_size=32)
     block = [3, 9, 27, 81, 30]
     out = {}

@@ -306,17 +306,7 @@ def test_every_figure_is_cited():
 
 
 def test_roofline_view_matches_the_alspec_model():
-    import importlib
-
-    alspec = None
-    for mod in ("models.alspec.latency", "models.alspec_latency"):  # (moved by the models/ restructuring)
-        try:
-            alspec = importlib.import_module(mod)
-            break
-        except ImportError:
-            continue
-    if alspec is None:
-        pytest.skip("no ALSpec latency model to compare with")
+    from models.alspec import latency as alspec
     for name, hw in HARDWARE.items():
         theirs = alspec.HARDWARE[name]
         for f in ("dram_gbps", "attn_gbps", "peak_tflops", "link_gbps", "dram_gb", "launch_us", "link_latency_us"):
