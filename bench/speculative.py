@@ -65,7 +65,7 @@ from models.sampling import SamplingParams
 from models.speculative import (
     AutoregressiveDraft,
     Generation,
-    choose_block_size,
+    auto_block_size,
     layer_skip,
     plain_generate,
     speculative_generate,
@@ -313,9 +313,7 @@ def build_methods(a, wanted: list[str], dirs: dict, notes: list[str]):
             if name == "dflash-auto":
                 if a.backend != "torch":
                     raise ValueError("--methods: dflash-auto runs on the torch backend only (it times CPU steps)")
-                warm = tok.encode(heldout_prompts(tok, 1, a.prompt_tokens, split="val")[0])
-                runner_at = lambda b, dd=dd, mk=make, nm=name: mk(dd, target, b, nm)  # noqa: E731
-                auto = choose_block_size(target, runner_at, dd.config.block_size, warm)
+                auto = auto_block_size(target, dd, tok, make, name, a.prompt_tokens)
                 block = auto["block"]
             runner = make(dd, target, block_size=block, name=name)
             trained_block = dd.config.block_size

@@ -39,7 +39,7 @@ from bench.speculative import load_decoder
 from models.corpus import heldout_prompts
 from models.dflash import DFlashDraft
 from models.fast_torch import FastDFlashRunner, FastTorchTarget
-from models.speculative import GREEDY, DFlashRunner
+from models.speculative import DFlashRunner, ready_draft, steady_draft_step
 from models.targets import TorchTarget
 from reference import registry
 
@@ -54,8 +54,7 @@ def step_timers(target_cls, runner_cls, model, draft, prompt: list[int], block: 
     cache = target.new_cache(len(prompt) + 4 * block)
     _, taps = target.forward(list(prompt), cache, runner.taps)
     base = int(cache.lengths[0])
-    runner.start(list(prompt), taps, cache.max_seq_len)
-    runner.propose(list(prompt), GREEDY, None)  # the prompt's context goes in once, untimed
+    ready_draft(runner, prompt, taps, cache.max_seq_len)
 
     def plain():
         target.forward([prompt[-1]], cache)
@@ -66,8 +65,7 @@ def step_timers(target_cls, runner_cls, model, draft, prompt: list[int], block: 
         cache.crop(base)
 
     def draft_step():
-        runner.accepted(base, 0, taps)  # one context row again: a steady-state step's shape
-        runner.propose(list(prompt), GREEDY, None)
+        steady_draft_step(runner, prompt, base, taps)
 
     return {"plain": plain, "verify": verify, "draft": draft_step}
 

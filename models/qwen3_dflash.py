@@ -30,12 +30,11 @@ import torch
 from models import projection
 from models.cli import ArgumentParser, UsageError, add_common_args, existing_dir, int_in, load_prompts, run_main
 from models.compare import print_report, run_comparison
-from models.corpus import heldout_prompts
 from models.dflash import MAX_BLOCK, DFlashConfig, DFlashDraft
 from models.dflash_step import StepDFlashRunner
 from models.fast_torch import FastDFlashRunner
 from models.memory import fit_report
-from models.speculative import choose_block_size
+from models.speculative import auto_block_size
 from models.targets import load_target
 from reference import registry
 
@@ -130,9 +129,7 @@ def main(argv: list[str]) -> int:
     make_runner = FastDFlashRunner if a.backend == "torch" else StepDFlashRunner
     block, auto = a.block_size, None
     if block == "auto" and a.backend == "torch":
-        warmup = tokenizer.encode(heldout_prompts(tokenizer, 1, split="val")[0])
-        auto = choose_block_size(target, lambda b: make_runner(draft, target, b, draft_name), draft.config.block_size,
-                                 warmup)
+        auto = auto_block_size(target, draft, tokenizer, make_runner, draft_name)
         block = auto["block"]
         notes.append(f"--block-size auto chose {block} (modelled from this machine's step costs and the draft's "
                      "acceptance on a validation-split warm-up prompt)")

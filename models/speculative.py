@@ -271,6 +271,20 @@ def plain_generate(target: Target, prompt: list[int], max_new_tokens: int, param
 
 
 @torch.inference_mode()
+def ready_draft(draft, prompt: list[int], taps, max_seq_len: int) -> None:
+    """Start ``draft`` after a prefill of ``prompt`` (its ``taps``) and feed it the prompt's context once, so that
+    :func:`steady_draft_step` can repeat a steady-state step."""
+    draft.start(list(prompt), taps, max_seq_len)
+    draft.propose(list(prompt), GREEDY, None)
+
+
+def steady_draft_step(draft, prompt: list[int], base: int, taps) -> list[int]:
+    """One steady-state draft step, repeatable: one accepted context row (at ``base``) goes in again, then the
+    proposal (for timing step costs: :func:`choose_block_size`, ``bench/step_profile.py``)."""
+    draft.accepted(base, 0, taps)
+    return draft.propose(list(prompt), GREEDY, None)[0]
+
+
 def choose_block_size(target: Target, make_draft, max_block: int, prompt: list[int], new_tokens: int = 48,
                       candidates=(2, 4, 6, 8, 10, 12, 16, 24, 32), reps: int = 5) -> dict:
     """``--block-size auto``: the DFlash block size that maximises modelled tokens per second of this run.
@@ -290,13 +304,11 @@ def choose_block_size(target: Target, make_draft, max_block: int, prompt: list[i
     rows = []
     for b in sorted({c for c in candidates if 2 <= c <= max_block} | {max_block}):
         draft = make_draft(b)
-        draft.start(list(prompt), taps, cache.max_seq_len)
-        draft.propose(list(prompt), GREEDY, None)  # the prompt's context goes in once, untimed
+        ready_draft(draft, prompt, taps, cache.max_seq_len)
         times = []
         for _ in range(reps):
-            draft.accepted(base, 0, taps)  # one context row again: a steady-state step's shape
             t0 = time.perf_counter()
-            proposal, _ = draft.propose(list(prompt), GREEDY, None)
+            proposal = steady_draft_step(draft, prompt, base, taps)
             target.forward([prompt[-1]] + proposal, cache, draft.taps)
             times.append(time.perf_counter() - t0)
             cache.crop(base)
@@ -305,3 +317,13 @@ def choose_block_size(target: Target, make_draft, max_block: int, prompt: list[i
         rows.append({"block": b, "seconds_per_step": sec, "tokens_per_step": expected, "tokens_per_s": expected / sec})
     best = max(rows, key=lambda r: r["tokens_per_s"])
     return {"block": best["block"], "reach": reach, "candidates": rows}
+
+
+def auto_block_size(target: Target, draft, tokenizer, make_runner, name: str, prompt_tokens: int = 128) -> dict:
+    """``--block-size auto`` for a DFlash ``draft``: :func:`choose_block_size` up to the draft's trained block, on a
+    validation-split warm-up prompt (never one of the held-out prompts a run measures); ``make_runner(draft, target,
+    block, name)`` builds the runner of a candidate block."""
+    from .corpus import heldout_prompts
+
+    warmup = tokenizer.encode(heldout_prompts(tokenizer, 1, prompt_tokens, split="val")[0])
+    return choose_block_size(target, lambda b: make_runner(draft, target, b, name), draft.config.block_size, warmup)
