@@ -131,32 +131,23 @@ def build(models=MODELS, tps=TP_DEGREES, contexts=CONTEXTS, chips=(CHIP,), path:
     from ttl_kernels import runtime
 
     runtime.use_backend("sim")
-    from ttl_kernels.perf.run import model_case
-
     doc = load(path)
-    rows = doc.get("rows", {})
-    todo: dict[str, perf_decoder.Instance] = {}
+    rows = doc.setdefault("rows", {})
+    cases: dict[str, perf_decoder.Instance] = {}
     for model in models:
         for tp in tps:
             for inst in shard_instances(model, tp, contexts):
-                if not all(c in rows.get(inst.case, {}) for c in chips):
-                    todo.setdefault(inst.case, inst)
-    order = sorted(todo.items(), key=lambda kv: (kv[1].params.get("s_max", 0), kv[0]))
-    for i, (key, inst) in enumerate(order):
-        t0 = time.perf_counter()
-        res = model_case(inst.kernel, inst.params, chips, seed=None)
-        rows[key] = {**rows.get(key, {}), "kernel": inst.kernel, "params": inst.params, "min_bytes": res["min_bytes"],
-                     **{c: perf_decoder.summarize(res[c]) for c in chips}}
-        doc.update(meta={"models": list(models), "tp": list(tps), "contexts": list(contexts), "chips": list(chips),
-                         "note": "per-device instances of N-way tensor parallelism (models/alspec/tp_table.py); "
-                                 "contexts above the largest are extrapolated by ttl_kernels.perf.decoder.lookup",
-                         "figures": {c: {k: v.value for k, v in perf_decoder.figures(c).items()} for c in chips},
-                         "sources": sources_digest()},
-                   rows=rows)
+                cases.setdefault(inst.case, inst)
+
+    def saved() -> None:
+        doc["meta"] = {"models": list(models), "tp": list(tps), "contexts": list(contexts), "chips": list(chips),
+                       "note": "per-device instances of N-way tensor parallelism (models/alspec/tp_table.py); "
+                               "contexts above the largest are extrapolated by ttl_kernels.perf.decoder.lookup",
+                       "figures": {c: {k: v.value for k, v in perf_decoder.figures(c).items()} for c in chips},
+                       "sources": sources_digest()}
         save(doc, path)
-        log(f"[{i + 1}/{len(order)}] {key}: " + ", ".join(f"{c} {rows[key][c]['model_us']:.1f} us "
-                                                        f"({rows[key][c]['bound']})" for c in chips)
-            + f"  sim {time.perf_counter() - t0:.0f} s")
+
+    perf_decoder.model_instances(cases, chips, rows, saved, log)
     return doc
 
 

@@ -214,10 +214,6 @@ def build_table(models, contexts, kv_dtypes=("bf16",), chips=CHIPS, chunk: int =
     ``{"rows": {case: {chip: fields}}, "meta": ...}``; each instance runs once per chip on the simulator, shortest
     context first.  ``done``: rows already modelled (kept, not rerun, and kept in the result even when this
     call does not ask for them: a table can be built in parts); ``save(doc)``: called after every row."""
-    import time
-
-    from .run import model_case
-
     cases: dict[str, Instance] = {}
     for model in models:
         for ctx in contexts:
@@ -233,8 +229,20 @@ def build_table(models, contexts, kv_dtypes=("bf16",), chips=CHIPS, chunk: int =
                 "chips": [c for c in CHIPS if any(c in r for r in rows.values())], "chunk": chunk,
                 "figures": {c: _figure_digest(c) for c in CHIPS}}
 
+    model_instances(cases, chips, rows, (lambda: save({"meta": meta(), "rows": rows})) if save else None, log)
+    return {"meta": meta(), "rows": rows}
+
+
+def model_instances(cases: dict[str, Instance], chips, rows: dict, saved=None, log=print) -> dict:
+    """Model (on the simulator, once per chip) every instance of ``cases`` that ``rows`` lacks for some chip,
+    shortest context first, into ``rows`` (returned); ``saved()`` is called after every row, so a killed build
+    resumes from what it saved."""
+    import time
+
+    from .run import model_case
+
     todo = sorted((kv for kv in cases.items() if not all(c in rows.get(kv[0], {}) for c in chips)),
-                  key=lambda kv: kv[1].params.get("s_max", 0))
+                  key=lambda kv: (kv[1].params.get("s_max", 0), kv[0]))
     for i, (key, inst) in enumerate(todo):
         t0 = time.perf_counter()
         res = model_case(inst.kernel, inst.params, chips, seed=None)
@@ -243,9 +251,9 @@ def build_table(models, contexts, kv_dtypes=("bf16",), chips=CHIPS, chunk: int =
         log(f"[{i + 1}/{len(todo)}] {key}: " + ", ".join(
             f"{c} {rows[key][c]['model_us']:.1f} us ({rows[key][c]['bound']})" for c in chips)
             + f"  sim {time.perf_counter() - t0:.0f} s")
-        if save is not None:
-            save({"meta": meta(), "rows": rows})
-    return {"meta": meta(), "rows": rows}
+        if saved is not None:
+            saved()
+    return rows
 
 
 def _figure_digest(chip: str) -> dict:
