@@ -135,7 +135,13 @@ def test_router_straddling_ties_fp32_never_bf16_often():
             assert 0.01 < float(straddle.float().mean()) < 0.15
 
 
-@pytest.mark.parametrize("pad", [math.inf, 1e30, 0.0, host.SENTINEL])
+NAN_PADDING = pytest.param(math.nan, marks=pytest.mark.xfail(strict=True, reason=(
+    "a NaN in a padding column poisons its row: the kernel caps padding arithmetically (0 * NaN = NaN) and tt-lang "
+    "1.1.1 has no select op; padding written by the runtime and by ttnn ops is finite (the logits matmul's padding "
+    "is sums of zeros), as argmax documents for NaN padding")))
+
+
+@pytest.mark.parametrize("pad", [math.inf, -math.inf, 1e30, 0.0, host.SENTINEL, NAN_PADDING])
 def test_router_padding_never_wins(pad):
     """Device-resident logits whose padding columns (and rows) hold ``pad``, every real logit negative: same results
     as the reference; traffic = the logits and results once + one constant tile per core."""
